@@ -1,0 +1,128 @@
+/**
+ * Every error keyrotate raises on purpose. The class name is the `errorType` Step Functions
+ * sees (a Node.js Lambda reports `error.name`), so the state machine retries and catches by
+ * these names: keep them stable.
+ *
+ * Messages carry identifiers (user names, key ids, secret ARNs, field names) and never a
+ * secret value. Wrapped SDK errors go in `cause`, which is never serialised into a message.
+ */
+export abstract class KeyRotateError extends Error {
+  /** Transient errors are retried with backoff by the state machine; terminal ones are not. */
+  abstract readonly transient: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A terminal error: retrying cannot help. Before delivery it leads to RollBack. */
+export abstract class TerminalError extends KeyRotateError {
+  readonly transient = false;
+}
+
+/** A transient error: the same call may succeed later (throttling, 5xx, propagation). */
+export abstract class TransientError extends KeyRotateError {
+  readonly transient = true;
+}
+
+/** Bad input. Names the field (a JSON path such as `delivery.secretId`) and what is allowed. */
+export class ValidationError extends TerminalError {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`invalid ${field}: ${detail}`);
+  }
+}
+
+export class UserNotFoundError extends TerminalError {
+  constructor(readonly userName: string, options?: { cause?: unknown }) {
+    super(`IAM user '${userName}' does not exist`, options);
+  }
+}
+
+export class AccessKeyNotFoundError extends TerminalError {
+  constructor(readonly accessKeyId: string, options?: { cause?: unknown }) {
+    super(`access key ${accessKeyId} does not exist (or is not visible to keyrotate)`, options);
+  }
+}
+
+/** The user is outside the configured scope (listed users, IAM path, tag). */
+export class UserOutOfScopeError extends TerminalError {
+  constructor(readonly userName: string, scope: string) {
+    super(`IAM user '${userName}' is not in keyrotate's scope (${scope})`);
+  }
+}
+
+/** Two Active keys and nothing that says which one is current: never guess. */
+export class AmbiguousCurrentKeyError extends TerminalError {
+  constructor(readonly userName: string, readonly accessKeyIds: readonly string[], hint: string) {
+    super(`cannot tell which key of IAM user '${userName}' is current (${accessKeyIds.join(', ')}): ${hint}`);
+  }
+}
+
+/** The recorded current key (secret AWSCURRENT or `oldAccessKeyId`) contradicts IAM. */
+export class KeyStateConflictError extends TerminalError {}
+
+/** Another rotation of the same user holds the lock. Changes nothing; fails fast. */
+export class RotationInProgressError extends TerminalError {
+  constructor(readonly userName: string, readonly holder: string) {
+    super(`another rotation of IAM user '${userName}' is in progress (${holder}); nothing was changed`);
+  }
+}
+
+/** The rotation's lock was lost (expired and taken by another rotation): stop, act on nothing. */
+export class RotationLockLostError extends TerminalError {
+  constructor(readonly userName: string, readonly rotationId: string) {
+    super(`rotation ${rotationId} no longer holds the lock of IAM user '${userName}'`);
+  }
+}
+
+/** A secret's stored value does not belong to this user, or is not keyrotate's format. */
+export class SecretMismatchError extends TerminalError {}
+
+export class SecretNotFoundError extends TerminalError {
+  constructor(readonly secretId: string, options?: { cause?: unknown }) {
+    super(`secret '${secretId}' does not exist`, options);
+  }
+}
+
+/** A PGP key that cannot be used. `form` is the recognised input form (base64-binary, armored, keybase, …). */
+export class PgpKeyError extends TerminalError {
+  constructor(
+    readonly form: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`PGP key (${form}): ${detail}`, options);
+  }
+}
+
+/** The new key never authenticated before the deadline (not a propagation delay any more). */
+export class VerificationFailedError extends TerminalError {}
+
+/** The old key was used recently and the policy says stop (both keys stay Active). */
+export class OldKeyInUseError extends TerminalError {}
+
+/** AWS said the caller may not do this (a scoping or deployment problem). */
+export class AccessDeniedError extends TerminalError {}
+
+/** Throttling, 5xx, timeouts: retried by the state machine with backoff and jitter. */
+export class TransientAwsError extends TransientError {}
+
+/** The new key is not accepted yet (IAM is eventually consistent); retried until a deadline. */
+export class KeyNotPropagatedError extends TransientError {
+  constructor(readonly accessKeyId: string) {
+    super(`new access key ${accessKeyId} is not accepted by STS yet (IAM propagation)`);
+  }
+}
+
+/** Names the state machine retries (transient). */
+export const TRANSIENT_ERROR_NAMES = ['TransientAwsError', 'KeyNotPropagatedError'] as const;
+
+/** A safe, secret-free one-line description of any thrown value. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

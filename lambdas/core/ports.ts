@@ -1,0 +1,67 @@
+/**
+ * The small ports the pure core talks through. Adapters (lambdas/adapters) implement them
+ * with AWS SDK v3 clients, openpgp and fetch; core tests use in-memory ones.
+ */
+import type { AccessKeyInfo, KeyStatus } from './types';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IamUser {
+  readonly userName: string;
+  readonly arn: string;
+  readonly path: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface CreatedAccessKey {
+  readonly accessKeyId: string;
+  /** Plaintext; never logged, never returned from a Lambda except sealed. */
+  readonly secretAccessKey: string;
+  readonly status: KeyStatus;
+  readonly createDate: Date;
+}
+
+/** IAM, for one account. Not-found is a typed error; "already done" is success. */
+export interface AccessKeyDirectory {
+  getUser(userName: string): Promise<IamUser>;
+  /** The user that owns an access key (GetAccessKeyLastUsed), as Terraform's import does. */
+  findUserNameByAccessKey(accessKeyId: string): Promise<string>;
+  /** The user's keys, with last-used dates. */
+  listAccessKeys(userName: string): Promise<AccessKeyInfo[]>;
+  createAccessKey(userName: string): Promise<CreatedAccessKey>;
+  setAccessKeyStatus(userName: string, accessKeyId: string, status: KeyStatus): Promise<void>;
+  /** Resolves 'absent' when the key was already gone (idempotent delete). */
+  deleteAccessKey(userName: string, accessKeyId: string): Promise<'deleted' | 'absent'>;
+  getAccessKeyLastUsed(accessKeyId: string): Promise<Date | undefined>;
+}
+
+/** Seals secrets for the trip between Lambdas (KMS with an encryption context). */
+export interface SecretSealer {
+  seal(plaintext: string, context: Readonly<Record<string, string>>): Promise<string>;
+  open(ciphertext: string, context: Readonly<Record<string, string>>): Promise<string>;
+}
+
+/** Signs a call with a candidate key and says whose key it is (STS GetCallerIdentity). */
+export interface CredentialVerifier {
+  /** Resolves the caller ARN; throws KeyNotPropagatedError while IAM has not accepted the key. */
+  callerArn(accessKeyId: string, secretAccessKey: string): Promise<string>;
+}
+
+/** One rotation per user at a time, whichever trigger started it. */
+export interface RotationLock {
+  /** Takes (or re-takes, for the same owner) the user's lock; throws RotationInProgressError. */
+  acquire(userName: string, owner: string, expiresAt: Date): Promise<void>;
+  /** Throws RotationLockLostError unless `owner` still holds the lock. */
+  assertHeld(userName: string, owner: string): Promise<void>;
+  /** Releases the lock if `owner` holds it; a no-op otherwise (idempotent). */
+  release(userName: string, owner: string): Promise<void>;
+  /** The current holder, for dry runs and messages. */
+  holder(userName: string): Promise<{ owner: string; expiresAt: Date } | null>;
+}
+
+/** Fetches a remote PGP key (keybase:, external:, github:). */
+export interface PgpKeyFetcher {
+  fetchText(url: string): Promise<string>;
+}
