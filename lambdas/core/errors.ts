@@ -118,8 +118,11 @@ export class KeyNotPropagatedError extends TransientError {
   }
 }
 
+/** The old key was used within `requireUnusedSeconds`: wait and re-check (retried by name). */
+export class OldKeyRecentlyUsedError extends TransientError {}
+
 /** Names the state machine retries (transient). */
-export const TRANSIENT_ERROR_NAMES = ['TransientAwsError', 'KeyNotPropagatedError'] as const;
+export const TRANSIENT_ERROR_NAMES = ['TransientAwsError', 'KeyNotPropagatedError', 'OldKeyRecentlyUsedError'] as const;
 
 /** A safe, secret-free one-line description of any thrown value. */
 export function describeError(error: unknown): string {
