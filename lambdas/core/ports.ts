@@ -65,3 +65,26 @@ export interface RotationLock {
 export interface PgpKeyFetcher {
   fetchText(url: string): Promise<string>;
 }
+
+export interface SecretVersion {
+  readonly versionId: string;
+  readonly stages: readonly string[];
+  readonly createdDate?: Date;
+}
+
+/** Secrets Manager, for one secret at a time. */
+export interface SecretStore {
+  /** ARN, name and every version with its staging labels (ListSecretVersionIds, incl. deprecated: false). */
+  describe(secretId: string): Promise<{ arn: string; name: string; versions: SecretVersion[] }>;
+  /** The value of a version or stage; null when that version/stage has no value (a pending placeholder). */
+  getValue(secretId: string, selector: { versionId?: string; stage?: string }): Promise<{ versionId: string; value: string } | null>;
+  /**
+   * Stores `value` as version `versionId` (ClientRequestToken) labelled AWSPENDING. Idempotent for
+   * the same token and value; a different value under the same token is an error.
+   */
+  putPending(secretId: string, versionId: string, value: string): Promise<{ arn: string; versionId: string }>;
+  /** Moves `stage` to `toVersionId` (removing it from `fromVersionId` when given). */
+  moveStage(secretId: string, stage: string, toVersionId: string, fromVersionId?: string): Promise<void>;
+  /** Removes `stage` from `fromVersionId`; a no-op when it is not there. */
+  removeStage(secretId: string, stage: string, fromVersionId: string): Promise<void>;
+}
