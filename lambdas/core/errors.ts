@@ -99,6 +99,21 @@ export class PgpKeyError extends TerminalError {
   }
 }
 
+/**
+ * A remote PGP key (keybase:, external:, github:) could not be fetched: refused URL, timeout,
+ * HTTP error, oversized answer. `url` is shown without query string or credentials.
+ * resolvePgpKey wraps it in a PgpKeyError naming the key form.
+ */
+export class PgpKeyFetchError extends TerminalError {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot fetch ${url}: ${reason}`, options);
+  }
+}
+
 /** The new key never authenticated before the deadline (not a propagation delay any more). */
 export class VerificationFailedError extends TerminalError {}
 
@@ -107,6 +122,30 @@ export class OldKeyInUseError extends TerminalError {}
 
 /** AWS said the caller may not do this (a scoping or deployment problem). */
 export class AccessDeniedError extends TerminalError {}
+
+/**
+ * Any other AWS error answer (terminal). Names the operation and the AWS error code only: SDK
+ * messages can echo request parameters, and a PutSecretValue request carries the secret.
+ */
+export class AwsRequestError extends TerminalError {
+  constructor(
+    readonly operation: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${operation} failed (${code})`, options);
+  }
+}
+
+/** A Lambda environment variable is missing or malformed (a deployment problem). Names the variable. */
+export class ConfigurationError extends TerminalError {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`environment variable ${variable}: ${detail}`);
+  }
+}
 
 /** Throttling, 5xx, timeouts: retried by the state machine with backoff and jitter. */
 export class TransientAwsError extends TransientError {}
