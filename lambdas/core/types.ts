@@ -60,7 +60,7 @@ export interface RotationRequest {
 }
 
 /** Where the "current key" knowledge came from. */
-export type CurrentKeySource = 'secretsManager' | 'oldAccessKeyId' | 'onlyActiveKey' | 'none';
+export type CurrentKeySource = 'secretsManager' | 'oldAccessKeyId' | 'accessKeyId' | 'onlyActiveKey' | 'none';
 
 /** Plan's decision (pure planKeys result, plus the resolved identity). */
 export interface KeyPlan {
@@ -88,6 +88,11 @@ export interface RotationPlan extends KeyPlan {
   readonly dryRun: boolean;
   /** ISO time until which this rotation holds the per-user lock. */
   readonly lockExpiresAt: string;
+  /**
+   * Dry runs only take no lock: the rotation id of another rotation holding the user's lock
+   * (a real run would fail with RotationInProgressError), else null. Absent on real runs.
+   */
+  readonly lockHeldBy?: string | null;
 }
 
 /** `$.newKey`: CreateKey's result. The secret travels only sealed. */
@@ -132,7 +137,11 @@ export interface RotationOutput {
   readonly encryptedSesSmtpPasswordV4?: string | null;
   readonly encryptedSesSmtpPasswords?: Readonly<Record<string, string>>;
   readonly keyFingerprint?: string;
-  readonly previousKey: { readonly id: string; readonly action: 'deleted' | 'deactivated' } | null;
+  /**
+   * The retired key. `kept`: newKeyStatus was Inactive, so the old key stays Active (retiring it
+   * would leave the user without a working key).
+   */
+  readonly previousKey: { readonly id: string; readonly action: 'deleted' | 'deactivated' | 'kept' } | null;
   readonly rotationId: string;
 }
 
