@@ -1,0 +1,101 @@
+/**
+ * RotationLock over a DynamoDB table (partition key `userName`, string): one item per locked
+ * user, `{ userName, owner, expiresAt (epoch s), acquiredAt, ttl }`.
+ *
+ * Conditional writes are DynamoDB's compare-and-set, which every trigger (Step Functions,
+ * Secrets Manager rotation, on demand) can share. A lease past `expiresAt` counts as free, so a
+ * crashed rotation cannot block a user forever; `ttl` only lets DynamoDB sweep old items,
+ * correctness never waits for it.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { RotationInProgressError, RotationLockLostError } from '../core/errors';
+import type { Clock, RotationLock } from '../core/ports';
+import { callAws, hasAwsErrorCode, toKeyRotateError } from './aws-errors';
+
+const systemClock: Clock = { now: () => new Date() };
+
+function epochSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || hasAwsErrorCode(error, 'ConditionalCheckFailed');
+}
+
+export class DynamoDbRotationLock implements RotationLock {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async acquire(userName: string, owner: string, expiresAt: Date): Promise<void> {
+    const expires = epochSeconds(expiresAt);
+    try {
+      await this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            userName: { S: userName },
+            owner: { S: owner },
+            expiresAt: { N: String(expires) },
+            acquiredAt: { S: this.clock.now().toISOString() },
+            ttl: { N: String(expires) },
+          },
+          // Free, already ours (a re-run of the same rotation), or an expired lease.
+          ConditionExpression: 'attribute_not_exists(userName) OR #owner = :owner OR expiresAt < :now',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner }, ':now': { N: String(epochSeconds(this.clock.now())) } },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw toKeyRotateError('DynamoDB PutItem', error);
+      const holder = await this.holder(userName);
+      const description = holder ? `rotation ${holder.owner}, lease until ${holder.expiresAt.toISOString()}` : 'a rotation that just finished';
+      throw new RotationInProgressError(userName, description);
+    }
+  }
+
+  async assertHeld(userName: string, owner: string): Promise<void> {
+    const current = await this.holder(userName);
+    if (current?.owner !== owner) throw new RotationLockLostError(userName, owner);
+  }
+
+  async release(userName: string, owner: string): Promise<void> {
+    try {
+      await this.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { userName: { S: userName } },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (error) {
+      // Already released, never taken, or taken over after expiry: not ours to delete.
+      if (isConditionFailure(error)) return;
+      throw toKeyRotateError('DynamoDB DeleteItem', error);
+    }
+  }
+
+  /** The live holder; an expired lease is reported as free, as `acquire` treats it. */
+  async holder(userName: string): Promise<{ owner: string; expiresAt: Date } | null> {
+    const { Item: item } = await callAws('DynamoDB GetItem', () =>
+      this.dynamodb.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { userName: { S: userName } }, ConsistentRead: true }),
+      ),
+    );
+    const owner = item?.owner?.S;
+    const expires = Number(item?.expiresAt?.N);
+    if (owner === undefined || !Number.isFinite(expires)) return null;
+    if (expires < epochSeconds(this.clock.now())) return null;
+    return { owner, expiresAt: new Date(expires * 1000) };
+  }
+}
