@@ -7,7 +7,7 @@
  * someone may paste a secret access key where a key id belongs.
  */
 import { KeyRotateError, ValidationError } from './errors';
-import { parsePgpKeySpec } from './pgp';
+import { parsePgpKeySpec } from './pgp-key-spec';
 import { checkSesSmtpRegions } from './ses-regions';
 import type { Delivery, KeyStatus, OldKeyAction, OldKeyPolicy, RotationRequest } from './types';
 

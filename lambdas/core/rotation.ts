@@ -1,6 +1,8 @@
 /**
  * The rotation steps of the state machine, one core function per Lambda (docs/internals.md
- * "Lambdas"). Handlers import from here only; the steps live in ./steps, one cohesive file each.
+ * "Lambdas"), for tests and tools that want them all. The steps live in ./steps, one cohesive
+ * file each. Handlers import their own step module, never this barrel: it reaches every step,
+ * openpgp included, and a Lambda bundle should carry only its own step.
  *
  *   planRotation        Plan                         → RotationPlan
  *   purgeStaleKey       PurgeStaleKey                → { deleted, result }
@@ -16,10 +18,13 @@
  * The Secrets Manager rotation function is in ./secrets-manager-rotation.
  */
 export type { RotationDeps } from './steps/deps';
-export { planRotation, lockLeaseSeconds, LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS, type PlanConfig } from './steps/plan';
+export { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS } from './steps/common';
+export { planRotation, lockLeaseSeconds, type PlanConfig } from './steps/plan';
 export { purgeStaleKey, createKey, type PurgeResult } from './steps/create-key';
 export { deriveSmtpPasswords, openSecret, openSmtpPasswords } from './steps/smtp-passwords';
-export { storeSecret, encryptForPgp, promoteSecret, type PgpConfig, type PromotionResult } from './steps/deliver';
+export { storeSecret } from './steps/store-secret';
+export { encryptForPgp, type PgpConfig } from './steps/encrypt-for-pgp';
+export { promoteSecret, type PromotionResult } from './steps/promote-secret';
 export { verifyNewKey, verifyCredentials, type VerifyOptions, type VerificationResult } from './steps/verify';
 export {
   retireOldKey,

@@ -2,7 +2,7 @@
 import { kmsClient } from '../adapters/clients';
 import { HttpsPgpKeyFetcher } from '../adapters/https-pgp-key-fetcher';
 import { KmsSecretSealer } from '../adapters/kms-secret-sealer';
-import { encryptForPgp } from '../core/steps/deliver';
+import { encryptForPgp } from '../core/steps/encrypt-for-pgp';
 import type { NewKeyRef, RotationPlan, SmtpPasswordsRef } from '../core/types';
 import { config, objectField, optionalObjectField, stepHandler, systemClock } from './shared';
 

@@ -2,7 +2,7 @@
 import { dynamoDbClient, secretsManagerClient } from '../adapters/clients';
 import { DynamoDbRotationLock } from '../adapters/dynamodb-rotation-lock';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
-import { promoteSecret } from '../core/steps/deliver';
+import { promoteSecret } from '../core/steps/promote-secret';
 import type { DeliveryResult, RotationPlan } from '../core/types';
 import { config, objectField, stepHandler, WITHOUT_VERSION_DATES } from './shared';
 

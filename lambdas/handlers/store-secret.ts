@@ -3,7 +3,7 @@ import { dynamoDbClient, kmsClient, secretsManagerClient } from '../adapters/cli
 import { DynamoDbRotationLock } from '../adapters/dynamodb-rotation-lock';
 import { KmsSecretSealer } from '../adapters/kms-secret-sealer';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
-import { storeSecret } from '../core/steps/deliver';
+import { storeSecret } from '../core/steps/store-secret';
 import type { NewKeyRef, RotationPlan, SmtpPasswordsRef } from '../core/types';
 import { config, objectField, optionalObjectField, stepHandler, WITHOUT_VERSION_DATES } from './shared';
 

@@ -154,6 +154,12 @@ describe('parseRotationInput', () => {
     ['a pgpKey of an unknown form', { userName: 'x', delivery: { type: 'pgp', pgpKey: 'gitlab:alice' } }, 'delivery.pgpKey'],
     ['a bad keybase name', { userName: 'x', delivery: { type: 'pgp', pgpKey: 'keybase:a/../b' } }, 'delivery.pgpKey'],
     ['an oversized pgpKey', { userName: 'x', delivery: { type: 'pgp', pgpKey: huge } }, 'delivery.pgpKey'],
+    ['a truncated inline pgpKey', { userName: 'x', delivery: { type: 'pgp', pgpKey: Buffer.from([0xc6, 0x10, 4, 1]).toString('base64') } }, 'delivery.pgpKey'],
+    [
+      'an armored pgpKey whose body is not base64',
+      { userName: 'x', delivery: { type: 'pgp', pgpKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjME*not-a-key\n-----END PGP PUBLIC KEY BLOCK-----\n' } },
+      'delivery.pgpKey',
+    ],
     ['sesSmtpRegions as a string', { ...valid, sesSmtpRegions: 'eu-west-1' }, 'sesSmtpRegions'],
     ['a misspelt SES region', { ...valid, sesSmtpRegions: ['eu-west-l'] }, 'sesSmtpRegions'],
     ['a non-string SES region', { ...valid, sesSmtpRegions: [1] }, 'sesSmtpRegions[0]'],

@@ -14,6 +14,7 @@ import {
   createKey,
   deriveSmtpPasswords,
   encryptForPgp,
+  openSmtpPasswords,
   promoteSecret,
   purgeStaleKey,
   retireOldKey,
@@ -237,6 +238,54 @@ describe('deriveSmtpPasswords', () => {
 
     // Assess
     expect(error).toBeInstanceOf(AwsRequestError);
+  });
+});
+
+describe('openSmtpPasswords', () => {
+  // Sealed under the right context, so they open; what they open to is not the password map.
+  const corruptions: Array<[string, (password: string) => string]> = [
+    ['JSON cut short', (password) => `{"us-east-1":"${password}`],
+    ['text that is not JSON', (password) => `us-east-1=${password}`],
+    ['a JSON array', (password) => JSON.stringify([password])],
+    ['JSON null', () => 'null'],
+  ];
+
+  test.each(corruptions)('a sealed value that opens to %s fails with a fixed ValidationError quoting none of it', async (_name, corrupt) => {
+    // Prepare
+    const f = fixture();
+    const plan = await makePlan(f, secretsManagerInput({ sesSmtpRegions: ['us-east-1'] }));
+    const newKey = await createKey(f.deps, plan);
+    const password = deriveSmtpPasswordV4(secretOf(f, newKey.accessKeyId), 'us-east-1');
+    const context = { rotationId: plan.rotationId, accessKeyId: newKey.accessKeyId, purpose: 'sesSmtpPasswords' };
+    const smtp = { regions: ['us-east-1'], sealedPasswords: await f.sealer.seal(corrupt(password), context) };
+
+    // Act
+    const error = await caught(() => openSmtpPasswords(f.deps, plan, newKey, smtp));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('smtp');
+    expect(error.message).toBe('invalid smtp: the sealed SMTP passwords are not a JSON object of region to password; the sealed value is corrupt');
+    expect(error.message).not.toContain(password);
+    expect(error.cause).toBeUndefined();
+  });
+
+  test('StoreSecret fails the same way on a corrupt sealed value and stores nothing', async () => {
+    // Prepare
+    const f = fixture();
+    const plan = await makePlan(f, secretsManagerInput({ sesSmtpRegions: ['us-east-1'] }));
+    const newKey = await createKey(f.deps, plan);
+    const context = { rotationId: plan.rotationId, accessKeyId: newKey.accessKeyId, purpose: 'sesSmtpPasswords' };
+    const smtp = { regions: ['us-east-1'], sealedPasswords: await f.sealer.seal(secretOf(f, newKey.accessKeyId), context) };
+    const changesBefore = f.log.awsChanges().length;
+
+    // Act
+    const error = await caught(() => storeSecret(f.deps, plan, newKey, smtp));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).not.toContain(secretOf(f, newKey.accessKeyId));
+    expect(f.log.awsChanges()).toHaveLength(changesBefore);
   });
 });
 

@@ -123,7 +123,8 @@ describe('the secret sentinel', () => {
     const input = stateMachineInput('smtp', { type: 'secretsManager', secretId: 'smtp-secret' }, { oldKey: { action: 'delete' } });
 
     // Act: an endpoint that echoes the request (the secret) in its error, then a corrupted sealed
-    // map that makes JSON.parse quote the plaintext, then the real run.
+    // map whose JSON.parse error would quote the plaintext (the core replaces it by a fixed
+    // ValidationError), then the real run.
     const state = await upToSmtp('exec-sm', input);
     aws.fail('PutSecretValue', awsError('ValidationException', 400, `1 validation error: SecretString '${SENTINEL}' ${PASSWORDS[0]}`));
     const echoed = await invokeFailing(storeSecret, state);
@@ -141,7 +142,7 @@ describe('the secret sentinel', () => {
     await invoke(plan, { input: { ...input, dryRun: true }, rotationId: 'exec-sm-dry' });
 
     // Assess
-    expect([echoed, corrupted, badSignature]).toEqual(['AwsRequestError', 'SyntaxError', 'VerificationFailedError']);
+    expect([echoed, corrupted, badSignature]).toEqual(['AwsRequestError', 'ValidationError', 'VerificationFailedError']);
     expect(JSON.parse(aws.stageOf('smtp-secret', 'AWSCURRENT')?.value ?? '{}')).toMatchObject({ secretAccessKey: SENTINEL });
     assertNoLeak();
   });

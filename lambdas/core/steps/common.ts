@@ -1,6 +1,20 @@
-/** Small helpers shared by the rotation steps. */
+/**
+ * Constants and small helpers shared by the rotation steps. Steps import each other's rules
+ * from here, never from another step's module: a handler bundles its step module and what it
+ * imports, so a step importing ./plan would carry the input parser into its Lambda.
+ */
+import { ValidationError } from '../errors';
 import type { RotationLock } from '../ports';
 import type { RotationPlan } from '../types';
+
+/** Lock lease beyond the rotation's own waits: covers every Lambda, retry and the verify budget. */
+export const LOCK_MARGIN_SECONDS = 3600;
+/**
+ * With `requireUnusedSeconds`, how long past (new key creation + grace + requireUnused) keyrotate
+ * keeps re-checking before it gives up with OldKeyInUseError. Covers IAM's delay in reporting
+ * last use and the state machine's retry interval.
+ */
+export const OLD_KEY_USAGE_SLACK_SECONDS = 3600;
 
 /** Why a value is sealed; part of the KMS encryption context, so one cannot pass for the other. */
 export type SealPurpose = 'secretAccessKey' | 'sesSmtpPasswords';
@@ -21,4 +35,12 @@ export function rfc3339(date: Date): string {
 /** Every change to a key or the secret first proves the rotation still owns the user. */
 export function assertLockHeld(lock: Pick<RotationLock, 'assertHeld'>, plan: Pick<RotationPlan, 'userName' | 'rotationId'>): Promise<void> {
   return lock.assertHeld(plan.userName, plan.rotationId);
+}
+
+/** The secret of a Secrets Manager delivery; any other delivery reaching `step` is a wiring bug. */
+export function deliverySecretId(plan: Pick<RotationPlan, 'delivery'>, step: string): string {
+  if (plan.delivery.type !== 'secretsManager') {
+    throw new ValidationError('plan.delivery.type', `${step} needs "secretsManager" delivery`);
+  }
+  return plan.delivery.secretId;
 }

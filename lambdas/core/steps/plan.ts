@@ -4,16 +4,8 @@ import { parseRotationInput } from '../rotation-input';
 import { assertUserInScope } from '../scope';
 import { parseSecretValue } from '../secret-value';
 import type { OldKeyPolicy, RotationPlan, RotationRequest, UserScope } from '../types';
+import { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS } from './common';
 import type { RotationDeps } from './deps';
-
-/** Lock lease beyond the rotation's own waits: covers every Lambda, retry and the verify budget. */
-export const LOCK_MARGIN_SECONDS = 3600;
-/**
- * With `requireUnusedSeconds`, how long past (new key creation + grace + requireUnused) keyrotate
- * keeps re-checking before it gives up with OldKeyInUseError. Covers IAM's delay in reporting
- * last use and the state machine's retry interval.
- */
-export const OLD_KEY_USAGE_SLACK_SECONDS = 3600;
 
 /** Execution names are 1-80 characters; Secrets Manager tokens 32-64. No blanks or controls. */
 const ROTATION_ID = /^[^\s\p{Cc}]{1,128}$/u;

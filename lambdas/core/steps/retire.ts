@@ -1,9 +1,8 @@
 import { KeyStateConflictError, OldKeyInUseError, OldKeyRecentlyUsedError, ValidationError } from '../errors';
 import { clientRequestTokenFor } from '../tokens';
 import type { AccessKeyInfo, DeliveryResult, KeyStatus, NewKeyRef, RotationOutput, RotationPlan } from '../types';
-import { assertLockHeld } from './common';
+import { OLD_KEY_USAGE_SLACK_SECONDS, assertLockHeld } from './common';
 import type { RotationDeps } from './deps';
-import { OLD_KEY_USAGE_SLACK_SECONDS } from './plan';
 
 export interface RetireRequest {
   readonly step: 'deactivate' | 'finish';

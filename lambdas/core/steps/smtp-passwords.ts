@@ -13,9 +13,30 @@ export function openSecret(
   return deps.sealer.open(newKey.sealedSecret, sealContext(plan.rotationId, newKey.accessKeyId, 'secretAccessKey'));
 }
 
+/** One fixed message for any malformed map: what was opened must never show in it. */
+const NOT_A_PASSWORD_MAP = 'the sealed SMTP passwords are not a JSON object of region to password; the sealed value is corrupt';
+
+/**
+ * Parses the opened `{ region: password }` JSON. JSON.parse's SyntaxError quotes the text it
+ * failed on, which here is SMTP passwords: it is replaced by an error with a fixed message (and
+ * no `cause`, which would carry the original along).
+ */
+function passwordMap(opened: string): Record<string, unknown> {
+  let map: unknown;
+  try {
+    map = JSON.parse(opened);
+  } catch {
+    throw new ValidationError('smtp', NOT_A_PASSWORD_MAP);
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ValidationError('smtp', NOT_A_PASSWORD_MAP);
+  return map as Record<string, unknown>;
+}
+
 /**
  * The `{ region: password }` map of this rotation, in plan.sesSmtpRegions order; {} without
  * regions. The sealed map must cover exactly the plan's regions (a mismatch is a wiring bug).
+ * @throws ValidationError naming `smtp` (missing, corrupt, or a region without a password);
+ *   never quoting what was opened
  */
 export async function openSmtpPasswords(
   deps: Pick<RotationDeps, 'sealer'>,
@@ -31,7 +52,7 @@ export async function openSmtpPasswords(
     smtp.sealedPasswords,
     sealContext(plan.rotationId, newKey.accessKeyId, 'sesSmtpPasswords'),
   );
-  const map = JSON.parse(opened) as Record<string, unknown>;
+  const map = passwordMap(opened);
   const passwords: Record<string, string> = {};
   for (const region of plan.sesSmtpRegions) {
     const password = map[region];
