@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'bench/results/', 'bench/.scratch/', '.keyrotate/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
