@@ -9,6 +9,7 @@ import { main } from '../../cli/main';
 import { ProgressPrinter, renderAttributes, summaryLine } from '../../cli/progress';
 import type { ExecutionEvent } from '../../local/engine/events';
 import { memoryIo } from '../helpers/memory-io';
+import { EXAMPLE_PGP_PUBLIC_KEY } from '../../infra/example-pgp-key';
 
 const SM_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:KeyRotation';
 const EXEC_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:KeyRotation:run-1';
@@ -95,7 +96,8 @@ describe('parseRotateArgs', () => {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'keyrotate-cli-'));
     const file = path.join(dir, 'key.gpg');
-    const binary = Buffer.from([0x99, 0x01, 0x0d, 0x04, 0x65]);
+    // A real public key as `gpg --export` writes it (binary), so Plan's structural check passes.
+    const binary = Buffer.from(EXAMPLE_PGP_PUBLIC_KEY, 'base64');
     writeFileSync(file, binary);
 
     // Act
