@@ -1,6 +1,8 @@
 /**
  * RotationLock over a DynamoDB table (partition key `userName`, string): one item per locked
- * user, `{ userName, owner, expiresAt (epoch s), acquiredAt, ttl }`.
+ * user, `{ userName, owner, expiresAt (epoch s), acquiredAt, ttl }`, plus, when the holder
+ * records one, its key snapshot: `snapshot` (a list of key id strings; a list rather than a
+ * string set because a user may have no key) and `snapshotTakenAt` (ISO time).
  *
  * Conditional writes are DynamoDB's compare-and-set, which every trigger (Step Functions,
  * Secrets Manager rotation, on demand) can share. A lease past `expiresAt` counts as free, so a
@@ -13,15 +15,36 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { RotationInProgressError, RotationLockLostError } from '../core/errors';
-import type { Clock, RotationLock } from '../core/ports';
+import type { Clock, KeySnapshot, LockHolder, RotationLock } from '../core/ports';
 import { callAws, hasAwsErrorCode, toKeyRotateError } from './aws-errors';
 
 const systemClock: Clock = { now: () => new Date() };
 
 function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
+}
+
+function snapshotAttributes(snapshot: KeySnapshot | undefined): Record<string, AttributeValue> {
+  if (!snapshot) return {};
+  return {
+    snapshot: { L: snapshot.accessKeyIds.map((id) => ({ S: id })) },
+    snapshotTakenAt: { S: snapshot.takenAt.toISOString() },
+  };
+}
+
+/**
+ * The stored snapshot. Anything malformed counts as none: the holder then takes a new one, which
+ * counts every key present as not its own (the safe reading).
+ */
+function snapshotOf(item: Record<string, AttributeValue>): KeySnapshot | undefined {
+  const ids = item.snapshot?.L?.map((value) => value.S);
+  const takenAt = new Date(item.snapshotTakenAt?.S ?? Number.NaN);
+  if (!ids || Number.isNaN(takenAt.getTime())) return undefined;
+  const accessKeyIds = ids.filter((id): id is string => id !== undefined);
+  return accessKeyIds.length === ids.length ? { accessKeyIds, takenAt } : undefined;
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -35,7 +58,7 @@ export class DynamoDbRotationLock implements RotationLock {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async acquire(userName: string, owner: string, expiresAt: Date): Promise<void> {
+  async acquire(userName: string, owner: string, expiresAt: Date, snapshot?: KeySnapshot): Promise<void> {
     const expires = epochSeconds(expiresAt);
     try {
       await this.dynamodb.send(
@@ -47,6 +70,7 @@ export class DynamoDbRotationLock implements RotationLock {
             expiresAt: { N: String(expires) },
             acquiredAt: { S: this.clock.now().toISOString() },
             ttl: { N: String(expires) },
+            ...snapshotAttributes(snapshot),
           },
           // Free, already ours (a re-run of the same rotation), or an expired lease.
           ConditionExpression: 'attribute_not_exists(userName) OR #owner = :owner OR expiresAt < :now',
@@ -86,7 +110,7 @@ export class DynamoDbRotationLock implements RotationLock {
   }
 
   /** The live holder; an expired lease is reported as free, as `acquire` treats it. */
-  async holder(userName: string): Promise<{ owner: string; expiresAt: Date } | null> {
+  async holder(userName: string): Promise<LockHolder | null> {
     const { Item: item } = await callAws('DynamoDB GetItem', () =>
       this.dynamodb.send(
         new GetItemCommand({ TableName: this.tableName, Key: { userName: { S: userName } }, ConsistentRead: true }),
@@ -96,6 +120,7 @@ export class DynamoDbRotationLock implements RotationLock {
     const expires = Number(item?.expiresAt?.N);
     if (owner === undefined || !Number.isFinite(expires)) return null;
     if (expires < epochSeconds(this.clock.now())) return null;
-    return { owner, expiresAt: new Date(expires * 1000) };
+    const snapshot = item && snapshotOf(item);
+    return { owner, expiresAt: new Date(expires * 1000), ...(snapshot ? { snapshot } : {}) };
   }
 }

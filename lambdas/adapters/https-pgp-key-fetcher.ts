@@ -5,7 +5,7 @@
  * body streams in (a lying or absent Content-Length cannot get around it).
  */
 import { PgpKeyFetchError } from '../core/errors';
-import { displayUrl, fetchUrlProblem } from '../core/pgp';
+import { displayUrl, fetchUrlProblem } from '../core/pgp-key-spec';
 import type { PgpKeyFetcher } from '../core/ports';
 
 export interface HttpsPgpKeyFetcherOptions {

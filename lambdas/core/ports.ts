@@ -49,16 +49,36 @@ export interface CredentialVerifier {
   callerArn(accessKeyId: string, secretAccessKey: string): Promise<string>;
 }
 
+/**
+ * The user's access key ids a rotation listed while holding the lock, and when the listing began.
+ * Kept with the lock by the Secrets Manager rotation, whose createSecret attempts share no state
+ * but the lock: a key missing from it was made after `takenAt`, under this rotation's lock.
+ */
+export interface KeySnapshot {
+  readonly accessKeyIds: readonly string[];
+  readonly takenAt: Date;
+}
+
+export interface LockHolder {
+  readonly owner: string;
+  readonly expiresAt: Date;
+  /** The snapshot recorded with the lock, if the holder recorded one. */
+  readonly snapshot?: KeySnapshot;
+}
+
 /** One rotation per user at a time, whichever trigger started it. */
 export interface RotationLock {
-  /** Takes (or re-takes, for the same owner) the user's lock; throws RotationInProgressError. */
-  acquire(userName: string, owner: string, expiresAt: Date): Promise<void>;
+  /**
+   * Takes (or re-takes, for the same owner) the user's lock; throws RotationInProgressError.
+   * `snapshot` is stored with the lock; a take without one drops any stored before.
+   */
+  acquire(userName: string, owner: string, expiresAt: Date, snapshot?: KeySnapshot): Promise<void>;
   /** Throws RotationLockLostError unless `owner` still holds the lock. */
   assertHeld(userName: string, owner: string): Promise<void>;
   /** Releases the lock if `owner` holds it; a no-op otherwise (idempotent). */
   release(userName: string, owner: string): Promise<void>;
-  /** The current holder, for dry runs and messages. */
-  holder(userName: string): Promise<{ owner: string; expiresAt: Date } | null>;
+  /** The live holder (an expired lease is free), for dry runs, messages and re-runs. */
+  holder(userName: string): Promise<LockHolder | null>;
 }
 
 /** Fetches a remote PGP key (keybase:, external:, github:). */

@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from './errors';
 import { type KnownCurrentKey, planKeys } from './plan-keys';
-import type { IamUser, SecretVersion } from './ports';
+import type { IamUser, KeySnapshot, SecretVersion } from './ports';
 import { assertUserInScope } from './scope';
 import { checkSesSmtpRegions } from './ses-regions';
 import { buildSecretValue, type ParsedSecretValue, parseSecretValue, secretValueRegions, serializeSecretValue } from './secret-value';
@@ -113,16 +113,55 @@ function regionsFor(ctx: StepContext, current: ParsedSecretValue): string[] {
 }
 
 /**
- * Takes the user's lock for this token and tells since when this rotation has held it. A re-run
- * that still holds the lock keeps its lease, so the time stays that of the first attempt.
+ * Holds the user's lock for this token: keeps a live lease of its own, else takes the lock
+ * (a lease of ours that ran out counts as free unless another rotation took the user meanwhile:
+ * then RotationInProgressError). Returns the lease, with the snapshot recorded with it, if any.
  */
-async function holdLock(ctx: StepContext, userName: string): Promise<Date> {
+async function holdLock(ctx: StepContext, userName: string): Promise<{ expiresAt: Date; snapshot?: KeySnapshot }> {
   const { lock, clock } = ctx.deps;
   const held = await lock.holder(userName);
-  if (held?.owner === ctx.token) return new Date(held.expiresAt.getTime() - ctx.config.lockSeconds * 1000);
-  const now = clock.now();
-  await lock.acquire(userName, ctx.token, new Date(now.getTime() + ctx.config.lockSeconds * 1000));
-  return now;
+  if (held?.owner === ctx.token) return held;
+  const expiresAt = new Date(clock.now().getTime() + ctx.config.lockSeconds * 1000);
+  await lock.acquire(userName, ctx.token, expiresAt);
+  return { expiresAt };
+}
+
+/**
+ * Holds the user's lock and returns the user's keys with the snapshot this rotation recorded
+ * when it first held the lock. The first attempt lists the keys only once it holds the lock, and
+ * records them with it before it creates anything, so every later attempt of this token can tell
+ * the keys that were there from one it made itself.
+ */
+async function lockedKeys(ctx: StepContext, userName: string): Promise<{ keys: AccessKeyInfo[]; snapshot: KeySnapshot }> {
+  const { lock, clock, directory } = ctx.deps;
+  const lease = await holdLock(ctx, userName);
+  const takenAt = clock.now();
+  const keys = await directory.listAccessKeys(userName);
+  if (lease.snapshot) return { keys, snapshot: lease.snapshot };
+  const snapshot: KeySnapshot = { accessKeyIds: keys.map((k) => k.accessKeyId), takenAt };
+  // A re-take by the same owner with the same lease, now carrying the snapshot.
+  await lock.acquire(userName, ctx.token, lease.expiresAt, snapshot);
+  return { keys, snapshot };
+}
+
+/**
+ * Whether `key` is what an earlier attempt of this createSecret made and lost in a crash before
+ * PutSecretValue (nobody has its secret), rather than a key that may be in use. It must be:
+ * - missing from the snapshot recorded with the lock: it appeared after the first attempt listed
+ *   the keys while holding the lock, so no other keyrotate rotation made it;
+ * - not the key the secret's AWSCURRENT value names: that one is in use by definition;
+ * - not provably older than the snapshot. IAM gives CreateDate in whole seconds, so a key of
+ *   second S was made somewhere in [S, S+1s): it provably predates `takenAt` only when
+ *   S + 1s <= takenAt. Such a key was merely not yet listed (ListAccessKeys is eventually
+ *   consistent), so it is someone else's. A key of the snapshot's own second is not provably
+ *   older, and the snapshot, not the clock, says it is new.
+ * A snapshot lost with an expired lease means no orphan is recognised: an orphan left behind
+ * stops the rotation with nothing deleted, which beats deleting a key someone uses.
+ */
+function isOrphan(key: AccessKeyInfo, snapshot: KeySnapshot, known: KnownCurrentKey | null): boolean {
+  if (snapshot.accessKeyIds.includes(key.accessKeyId) || key.accessKeyId === known?.accessKeyId) return false;
+  const latestPossibleCreation = Math.floor(key.createDate.getTime() / 1000) * 1000 + 999;
+  return latestPossibleCreation >= snapshot.takenAt.getTime();
 }
 
 async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult> {
@@ -143,22 +182,16 @@ async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
   const regions = regionsFor(ctx, current);
   await scopedUser(ctx, userName);
 
-  const heldSince = await holdLock(ctx, userName);
-  const keys = await deps.directory.listAccessKeys(userName);
-  // A key made after this rotation started (the AWSPENDING placeholder) and after it took the
-  // lock, yet not stored anywhere, can only come from an earlier attempt of this step that
-  // crashed before PutSecretValue: nobody has its secret. Requiring the lock time too keeps a
-  // key made by a rotation that held the user before us from looking like ours.
-  const startedAt = ctx.version?.createdDate;
-  const since = startedAt ? Math.max(startedAt.getTime(), heldSince.getTime()) : null;
-  const isOrphan = (k: AccessKeyInfo) =>
-    since !== null && k.accessKeyId !== known?.accessKeyId && k.createDate.getTime() >= Math.floor(since / 1000) * 1000;
-  const orphans = keys.filter(isOrphan);
+  // The lock before the keys: another rotation in flight (old and new key) stops this one with
+  // RotationInProgressError, not with a key-state error about its new key.
+  const { keys, snapshot } = await lockedKeys(ctx, userName);
+  const orphans = keys.filter((k) => isOrphan(k, snapshot, known));
   let plan;
   try {
-    plan = planKeys(keys.filter((k) => !isOrphan(k)), known, { userName });
+    plan = planKeys(keys.filter((k) => !orphans.includes(k)), known, { userName });
   } catch (error) {
-    // Nothing was changed: do not keep the user locked for a rotation that cannot proceed.
+    // Nothing was changed: do not keep the user locked for a rotation that cannot proceed. With
+    // orphans, keep the lock (and its snapshot) so that a retry can still tell them apart.
     if (orphans.length === 0) await deps.lock.release(userName, token);
     throw error;
   }

@@ -50,6 +50,26 @@ describe('DynamoDbRotationLock.acquire', () => {
     });
   });
 
+  it('stores a key snapshot with the lease when given one (a list, so that no keys is storable)', async () => {
+    // Prepare
+    ddbMock.on(PutItemCommand).resolves({});
+    const expiresAt = new Date(NOW.getTime() + 3_600_000);
+    const takenAt = new Date(NOW.getTime() - 250);
+
+    // Act
+    await lock.acquire('smtp', 'rot-1', expiresAt, { accessKeyIds: ['AKIAOLD0000000000001'], takenAt });
+    await lock.acquire('smtp', 'rot-1', expiresAt, { accessKeyIds: [], takenAt });
+
+    // Assess
+    const [first, second] = ddbMock.commandCalls(PutItemCommand).map((call) => call.args[0].input.Item);
+    expect(first).toMatchObject({
+      owner: { S: 'rot-1' },
+      snapshot: { L: [{ S: 'AKIAOLD0000000000001' }] },
+      snapshotTakenAt: { S: takenAt.toISOString() },
+    });
+    expect(second?.snapshot).toEqual({ L: [] });
+  });
+
   it('fails with RotationInProgressError naming the holder when another rotation holds the lock', async () => {
     // Prepare
     ddbMock.on(PutItemCommand).rejects(conditionFailed());
@@ -130,6 +150,35 @@ describe('DynamoDbRotationLock.release', () => {
 });
 
 describe('DynamoDbRotationLock.holder', () => {
+  it('returns the snapshot stored with the lease, and none when it is absent or malformed', async () => {
+    // Prepare
+    const lease = { userName: { S: 'smtp' }, owner: { S: 'rot-1' }, expiresAt: { N: String(NOW_S + 60) } };
+    const takenAt = '2024-06-01T11:59:59.750Z';
+    const answers = [
+      { ...lease, snapshot: { L: [{ S: 'AKIAOLD0000000000001' }] }, snapshotTakenAt: { S: takenAt } },
+      { ...lease, snapshot: { L: [] }, snapshotTakenAt: { S: takenAt } },
+      { ...lease, snapshot: { L: [{ N: '1' }] }, snapshotTakenAt: { S: takenAt } },
+      { ...lease, snapshot: { L: [] }, snapshotTakenAt: { S: 'yesterday' } },
+      { ...lease, snapshot: { L: [] } },
+    ];
+    ddbMock.on(GetItemCommand).resolvesOnce({ Item: answers[0] }).resolvesOnce({ Item: answers[1] }).resolvesOnce({ Item: answers[2] })
+      .resolvesOnce({ Item: answers[3] }).resolvesOnce({ Item: answers[4] });
+
+    // Act
+    const holders = [];
+    for (let i = 0; i < answers.length; i += 1) holders.push(await lock.holder('smtp'));
+
+    // Assess
+    expect(holders.map((h) => h?.snapshot)).toEqual([
+      { accessKeyIds: ['AKIAOLD0000000000001'], takenAt: new Date(takenAt) },
+      { accessKeyIds: [], takenAt: new Date(takenAt) },
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(holders.every((h) => h?.owner === 'rot-1')).toBe(true);
+  });
+
   it('returns the live holder, and null for an expired lease or no item', async () => {
     holds('rot-1', NOW_S + 60);
     await expect(lock.holder('smtp')).resolves.toEqual({ owner: 'rot-1', expiresAt: new Date((NOW_S + 60) * 1000) });

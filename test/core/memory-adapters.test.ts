@@ -112,6 +112,23 @@ describe('memory adapters', () => {
     expect((await w.lock.holder('u'))?.owner).toBe('b');
   });
 
+  test('the lock keeps a key snapshot only as long as each take carries it, like PutItem', async () => {
+    // Prepare
+    const w = memoryWorld();
+    const until = new Date(w.clock.now().getTime() + 1000);
+    const snapshot = { accessKeyIds: ['AKIAMEMORY0000000001'], takenAt: w.clock.now() };
+
+    // Act
+    await w.lock.acquire('u', 'a', until, snapshot);
+    const recorded = await w.lock.holder('u');
+    await w.lock.acquire('u', 'a', until);
+    const retaken = await w.lock.holder('u');
+
+    // Assess
+    expect(recorded).toEqual({ owner: 'a', expiresAt: until, snapshot });
+    expect(retaken).toEqual({ owner: 'a', expiresAt: until });
+  });
+
   test('faults: "after" makes the change then fails', async () => {
     // Prepare
     const w = memoryWorld();

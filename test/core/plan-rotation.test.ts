@@ -9,7 +9,8 @@ import {
   UserOutOfScopeError,
   ValidationError,
 } from '../../lambdas/core/errors';
-import { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS, planRotation } from '../../lambdas/core/rotation';
+import { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS, createKey, planRotation } from '../../lambdas/core/rotation';
+import { rotateSecretStep } from '../../lambdas/core/secrets-manager-rotation';
 import { CONFIG, SECRET, USER, caught, fixture, makePlan, pgpInput, secretsManagerInput } from './fixtures';
 
 describe('planRotation', () => {
@@ -107,7 +108,8 @@ describe('planRotation', () => {
     // Assess
     expect(error).toBeInstanceOf(KeyStateConflictError);
     expect(error.message).toMatch(/secretsManager says .* oldAccessKeyId says/);
-    expect(f.log.entries).toEqual([]);
+    expect(f.log.awsChanges()).toEqual([]);
+    expect(await f.lock.holder(USER)).toBeNull();
   });
 
   test('fails on a secret holding someone else\'s user name', async () => {
@@ -121,7 +123,8 @@ describe('planRotation', () => {
     // Assess
     expect(error).toBeInstanceOf(SecretMismatchError);
     expect(error.message).toMatch(/belongs to IAM user 'payroll'/);
-    expect(f.log.entries).toEqual([]);
+    expect(f.log.awsChanges()).toEqual([]);
+    expect(await f.lock.holder(USER)).toBeNull();
   });
 
   test('fails on a secret that is not keyrotate\'s JSON, without quoting it', async () => {
@@ -255,6 +258,87 @@ describe('planRotation', () => {
     expect((await f.lock.holder(USER))?.owner).toBe('first');
   });
 
+  test('a second rotation while the first is mid-flight (old and new key) fails with RotationInProgressError naming it', async () => {
+    // Prepare: rotation "first" has created its new key; the user has two Active keys.
+    const f = fixture({ keys: ['Active'] });
+    const first = await makePlan(f, secretsManagerInput(), 'first');
+    await createKey(f.deps, first);
+    const changesBefore = [...f.log.entries];
+
+    // Act
+    const error = await caught(() => makePlan(f, secretsManagerInput(), 'second'));
+    const pgp = await caught(() => makePlan(f, pgpInput('keybase:alice'), 'third'));
+
+    // Assess
+    expect(error).toBeInstanceOf(RotationInProgressError);
+    expect(error.message).toContain('rotation first');
+    expect(error.message).not.toMatch(/delete it yourself/);
+    expect(pgp).toBeInstanceOf(RotationInProgressError);
+    expect(f.log.entries).toEqual(changesBefore);
+    expect((await f.lock.holder(USER))?.owner).toBe('first');
+  });
+
+  test('a state-machine rotation while a Secrets Manager rotation is mid-flight fails with RotationInProgressError', async () => {
+    // Prepare: createSecret has made and stored the new key; the user has two Active keys.
+    const f = fixture({ keys: ['Active'] });
+    const token = '6f2a9f0e-5b7c-4d1e-9a3b-2c4d5e6f7a8b';
+    f.secrets.startRotation(SECRET, token);
+    await rotateSecretStep(
+      f.deps,
+      { step: 'createSecret', secretId: SECRET, token },
+      { scope: CONFIG.scope, oldKeyAction: 'deactivate', lockSeconds: 3600, verifyDeadlineMs: 1000, defaultSesSmtpRegions: [] },
+    );
+    const changesBefore = [...f.log.entries];
+
+    // Act
+    const error = await caught(() => makePlan(f, secretsManagerInput({ oldAccessKeyId: f.existing[0]?.accessKeyId }), 'execution-1'));
+
+    // Assess
+    expect(error).toBeInstanceOf(RotationInProgressError);
+    expect(error.message).toContain(token);
+    expect(f.log.entries).toEqual(changesBefore);
+  });
+
+  test('the lock is taken before the keys and the secret are read, so the snapshot is taken under it', async () => {
+    // Prepare: record the order of the calls Plan makes.
+    const f = fixture({ keys: ['Active'] });
+    const calls: string[] = [];
+    const deps = {
+      ...f.deps,
+      directory: new Proxy(f.deps.directory, {
+        get: (target, name, receiver) => {
+          const value: unknown = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.push(`iam:${String(name)}`);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+      secrets: { ...f.deps.secrets, getValue: (...args: Parameters<typeof f.secrets.getValue>) => (calls.push('secrets:getValue'), f.secrets.getValue(...args)) },
+      lock: { ...f.deps.lock, acquire: (...args: Parameters<typeof f.lock.acquire>) => (calls.push('lock:acquire'), f.lock.acquire(...args)) },
+    };
+
+    // Act
+    await planRotation(deps, { input: secretsManagerInput(), rotationId: 'rotation-1' }, CONFIG);
+
+    // Assess
+    expect(calls).toEqual(['iam:getUser', 'lock:acquire', 'iam:listAccessKeys', 'secrets:getValue']);
+  });
+
+  test('a plan that fails after taking the lock lets go of it', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active', 'Active'], secret: 'absent' });
+
+    // Act
+    const error = await caught(() => makePlan(f, pgpInput('keybase:alice')));
+
+    // Assess
+    expect(error).toBeInstanceOf(AmbiguousCurrentKeyError);
+    expect(f.log.entries).toEqual([`lock:acquire ${USER} rotation-1`, `lock:release ${USER} rotation-1`]);
+    expect(f.log.awsChanges()).toEqual([]);
+  });
+
   test('re-running Plan for the same rotation re-takes its own lock', async () => {
     // Prepare
     const f = fixture();
@@ -281,6 +365,34 @@ describe('planRotation', () => {
     expect(free.lockHeldBy).toBeNull();
     expect(busy.lockHeldBy).toBe('real');
     expect((await f.lock.holder(USER))?.owner).toBe('real');
+  });
+
+  test('a dry run while another rotation is mid-flight takes no lock and fails with RotationInProgressError', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    await createKey(f.deps, await makePlan(f, secretsManagerInput(), 'real'));
+    const entries = [...f.log.entries];
+
+    // Act
+    const error = await caught(() => makePlan(f, secretsManagerInput({ dryRun: true }), 'dry-1'));
+
+    // Assess
+    expect(error).toBeInstanceOf(RotationInProgressError);
+    expect(error.message).toContain('rotation real');
+    expect(f.log.entries).toEqual(entries);
+    expect((await f.lock.holder(USER))?.owner).toBe('real');
+  });
+
+  test('a dry run with a free lock still reports a key-state problem as such', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active', 'Active'], secret: 'absent' });
+
+    // Act
+    const error = await caught(() => makePlan(f, pgpInput('keybase:alice', { dryRun: true })));
+
+    // Assess
+    expect(error).toBeInstanceOf(AmbiguousCurrentKeyError);
+    expect(f.log.entries).toEqual([]);
   });
 
   test('a pgp rotation reads no secret', async () => {

@@ -13,8 +13,9 @@ import {
 } from '../../lambdas/core/secrets-manager-rotation';
 import { parseSecretValue } from '../../lambdas/core/secret-value';
 import { deriveSmtpPasswordV4 } from '../../lambdas/core/smtp-password';
-import { SimulatedCrash } from '../helpers/memory-adapters';
-import { type Fixture, SECRET, USER, caught, fixture } from './fixtures';
+import { createKey } from '../../lambdas/core/rotation';
+import { SimulatedCrash, START_TIME } from '../helpers/memory-adapters';
+import { type Fixture, SECRET, USER, caught, fixture, makePlan, secretsManagerInput } from './fixtures';
 
 const TOKEN = '6f2a9f0e-5b7c-4d1e-9a3b-2c4d5e6f7a8b';
 const CONFIG: SecretsManagerRotationConfig = {
@@ -179,6 +180,160 @@ describe('rotateSecretStep', () => {
     expect(error.name).toBe('KeyStateConflictError');
     expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).toContain(foreign.accessKeyId);
     expect(await f.lock.holder(USER)).toBeNull();
+  });
+
+  test('a seed value and the only key made in the same second as the placeholder: that key is retired, never taken for an orphan', async () => {
+    // Prepare: IAM and Secrets Manager keep whole seconds; key, placeholder and lock share 09:00:00.
+    const f = fixture({ keys: [], secret: 'seed' });
+    const only = f.directory.addKey(USER, { createDate: f.clock.now() });
+    f.clock.advance(300);
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.clock.advance(300);
+
+    // Act
+    const results = [];
+    for (const name of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) results.push(await step(f, name));
+
+    // Assess
+    const value = currentValue(f);
+    expect(f.log.awsChanges()).not.toContain(`iam:DeleteAccessKey ${USER} ${only.accessKeyId}`);
+    expect(results[3]?.previousKey).toEqual({ id: only.accessKeyId, action: 'deactivated' });
+    expect(f.directory.keysOf(USER)).toEqual([
+      { accessKeyId: only.accessKeyId, status: 'Inactive' },
+      { accessKeyId: value.accessKeyId, status: 'Active' },
+    ]);
+  });
+
+  test('a seed value and the only key made after the placeholder, before createSecret: the key is kept', async () => {
+    // Prepare: the user's key is made (by hand) in the second the rotation started, after it.
+    const f = fixture({ keys: [], secret: 'seed' });
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.clock.advance(400);
+    const only = f.directory.addKey(USER, { createDate: f.clock.now() });
+    f.clock.advance(400);
+
+    // Act
+    const result = await step(f, 'createSecret');
+
+    // Assess
+    expect(f.log.awsChanges()).toEqual([`iam:CreateAccessKey ${USER} ${result.accessKeyId}`, `secrets:PutSecretValue ${SECRET} ${TOKEN} AWSPENDING`]);
+    expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).toEqual([only.accessKeyId, result.accessKeyId]);
+  });
+
+  test('the current key is never an orphan, even made in the lock\'s second and missing from the snapshot', async () => {
+    // Prepare: a crash after CreateAccessKey leaves an orphan; then, by hand, a key is made in the
+    // same second and the secret pointed at it. The recorded snapshot (no keys) lists neither.
+    const f = fixture({ keys: [], secret: 'seed' });
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.faults.inject('iam:CreateAccessKey', { when: 'after' });
+    await expect(step(f, 'createSecret')).rejects.toBeInstanceOf(SimulatedCrash);
+    const [orphan] = f.directory.keysOf(USER);
+    const current = f.directory.addKey(USER, { createDate: f.clock.now() });
+    f.secrets.putVersion(
+      SECRET,
+      JSON.stringify({ userName: USER, accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey, sesSmtpPasswords: {}, createDate: '2026-03-02T09:00:00Z' }),
+    );
+
+    // Act
+    const result = await step(f, 'createSecret');
+
+    // Assess
+    expect(f.log.awsChanges()).toContain(`iam:DeleteAccessKey ${USER} ${orphan?.accessKeyId}`);
+    expect(f.log.awsChanges()).not.toContain(`iam:DeleteAccessKey ${USER} ${current.accessKeyId}`);
+    expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).toEqual([current.accessKeyId, result.accessKeyId]);
+  });
+
+  test('an orphan made in the very second the lock was taken is still deleted on the retry', async () => {
+    // Prepare: no clock movement at all: placeholder, lock, snapshot and orphan share one second.
+    const f = fixture({ keys: ['Active'] });
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.faults.inject('iam:CreateAccessKey', { when: 'after' });
+    await expect(step(f, 'createSecret')).rejects.toBeInstanceOf(SimulatedCrash);
+    const orphan = f.directory.keysOf(USER)[1]?.accessKeyId as string;
+
+    // Act
+    const result = await step(f, 'createSecret');
+
+    // Assess
+    expect(f.log.awsChanges()).toContain(`iam:DeleteAccessKey ${USER} ${orphan}`);
+    expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).toEqual([f.existing[0]?.accessKeyId, result.accessKeyId]);
+  });
+
+  test('the lock records the keys createSecret saw, and a retry keeps that first snapshot', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    const [current] = f.existing;
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.clock.advance(250);
+    f.faults.inject('iam:CreateAccessKey', { when: 'after' });
+    await expect(step(f, 'createSecret')).rejects.toBeInstanceOf(SimulatedCrash);
+    const afterCrash = await f.lock.holder(USER);
+    f.clock.advanceSeconds(3);
+
+    // Act
+    await step(f, 'createSecret');
+
+    // Assess
+    const expected = { accessKeyIds: [current?.accessKeyId], takenAt: new Date(START_TIME.getTime() + 250) };
+    expect(afterCrash?.snapshot).toEqual(expected);
+    expect((await f.lock.holder(USER))?.snapshot).toEqual(expected);
+  });
+
+  test('a key missing from the snapshot but made in an earlier second is not this rotation\'s orphan', async () => {
+    // Prepare: the first attempt crashed after CreateAccessKey; then a key made a second before the
+    // snapshot shows up (ListAccessKeys is eventually consistent): it cannot be this rotation's.
+    const f = fixture({ keys: [], secret: 'seed' });
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.clock.advanceSeconds(2);
+    f.faults.inject('iam:CreateAccessKey', { when: 'after' });
+    await expect(step(f, 'createSecret')).rejects.toBeInstanceOf(SimulatedCrash);
+    const [orphan] = f.directory.keysOf(USER);
+    const late = f.directory.addKey(USER, { createDate: new Date(f.clock.now().getTime() - 1000) });
+    f.clock.advanceSeconds(2);
+
+    // Act
+    const result = await step(f, 'createSecret');
+
+    // Assess
+    expect(f.log.awsChanges()).toContain(`iam:DeleteAccessKey ${USER} ${orphan?.accessKeyId}`);
+    expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).toEqual([late.accessKeyId, result.accessKeyId]);
+  });
+
+  test('after the lease ran out the snapshot is gone: the orphan is left and the rotation stops, nothing deleted', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'], secret: 'seed' });
+    f.secrets.startRotation(SECRET, TOKEN);
+    f.faults.inject('iam:CreateAccessKey', { when: 'after' });
+    await expect(step(f, 'createSecret')).rejects.toBeInstanceOf(SimulatedCrash);
+    const keys = f.directory.keysOf(USER);
+    f.clock.advanceSeconds(CONFIG.lockSeconds + 1);
+
+    // Act
+    const error = await caught(() => step(f, 'createSecret'));
+
+    // Assess
+    expect(error).toBeInstanceOf(AmbiguousCurrentKeyError);
+    expect(f.directory.keysOf(USER)).toEqual(keys);
+    expect(f.log.awsChanges().filter((c) => c.startsWith('iam:DeleteAccessKey'))).toEqual([]);
+    expect(await f.lock.holder(USER)).toBeNull();
+  });
+
+  test('a state-machine rotation mid-flight (old and new key) makes createSecret fail with RotationInProgressError', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    const plan = await makePlan(f, secretsManagerInput(), 'execution-1');
+    await createKey(f.deps, plan);
+    f.secrets.startRotation(SECRET, TOKEN);
+    const changes = [...f.log.awsChanges()];
+
+    // Act
+    const error = await caught(() => step(f, 'createSecret'));
+
+    // Assess
+    expect(error).toBeInstanceOf(RotationInProgressError);
+    expect(error.message).toContain('execution-1');
+    expect(f.log.awsChanges()).toEqual(changes);
+    expect((await f.lock.holder(USER))?.owner).toBe('execution-1');
   });
 
   test('a user at the two-key limit: the stale Inactive key is purged to make room', async () => {

@@ -9,6 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DeleteItemCommandInput,
@@ -103,6 +104,8 @@ interface LockItem {
   owner: string;
   expiresAt: number;
   ttl?: number;
+  /** Whatever else the adapter stored with the lease (the key snapshot), returned as stored. */
+  extra?: Record<string, AttributeValue>;
 }
 
 const mocks = {
@@ -464,14 +467,15 @@ export class FakeAws {
       if (existing && existing.owner !== owner && !(existing.expiresAt < now)) {
         throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
       }
-      this.locks.set(userName, { userName, owner: item.owner?.S ?? '', expiresAt: Number(item.expiresAt?.N), ttl: Number(item.ttl?.N) });
+      const { userName: _key, owner: _owner, expiresAt: _expires, ttl: _ttl, ...extra } = item;
+      this.locks.set(userName, { userName, owner: item.owner?.S ?? '', expiresAt: Number(item.expiresAt?.N), ttl: Number(item.ttl?.N), extra });
       return {};
     });
     dynamodb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
       this.enter('GetItem');
       const item = this.locks.get(input.Key?.userName?.S ?? '');
       return item
-        ? { Item: { userName: { S: item.userName }, owner: { S: item.owner }, expiresAt: { N: String(item.expiresAt) } } }
+        ? { Item: { ...item.extra, userName: { S: item.userName }, owner: { S: item.owner }, expiresAt: { N: String(item.expiresAt) } } }
         : {};
     });
     dynamodb.on(DeleteItemCommand).callsFake((input: DeleteItemCommandInput) => {

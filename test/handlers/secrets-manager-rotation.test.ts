@@ -119,6 +119,22 @@ describe('Secrets Manager rotation handler', () => {
     expect(stored.accessKeyId).not.toBe(orphan);
   });
 
+  it('keeps the user’s only key when it was made in the second the rotation started and the secret names only the user', async () => {
+    // Prepare: what an integration test does: make the key, store {"userName"}, rotate at once.
+    aws.user('smtp').keys.length = 0;
+    const only = aws.addKey('smtp', { createDate: new Date() });
+    aws.addSecret(SECRET, JSON.stringify({ userName: 'smtp', sesSmtpRegions: [] }));
+    aws.startSecretRotation(SECRET, TOKEN);
+
+    // Act
+    for (const step of STEPS) await handler(event(step), lambdaContext());
+
+    // Assess
+    expect(aws.count('DeleteAccessKey')).toBe(0);
+    expect(only.status).toBe('Inactive');
+    expect(aws.keyIds('smtp')).toEqual([only.accessKeyId, valueOf('AWSCURRENT').accessKeyId]);
+  });
+
   it('makes room at the two-key limit by deleting the Inactive leftover', async () => {
     const stale = aws.addKey('smtp', { status: 'Inactive' });
     aws.addSecret(SECRET, fullValue(old));

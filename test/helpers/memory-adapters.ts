@@ -24,6 +24,8 @@ import type {
   CreatedAccessKey,
   CredentialVerifier,
   IamUser,
+  KeySnapshot,
+  LockHolder,
   PgpKeyFetcher,
   RotationLock,
   SecretSealer,
@@ -530,9 +532,12 @@ export class MemoryVerifier implements CredentialVerifier {
   }
 }
 
-/** The DynamoDB lock's semantics: a lease past `expiresAt` is free; same owner may re-take. */
+/**
+ * The DynamoDB lock's semantics: a lease past `expiresAt` is free; same owner may re-take; a take
+ * replaces the whole item (PutItem), so a key snapshot survives only if the take carries it.
+ */
 export class MemoryLock implements RotationLock {
-  private readonly items = new Map<string, { owner: string; expiresAt: Date }>();
+  private readonly items = new Map<string, LockHolder>();
 
   constructor(
     private readonly clock: Clock,
@@ -540,19 +545,20 @@ export class MemoryLock implements RotationLock {
     private readonly log: ChangeLog = new ChangeLog(),
   ) {}
 
-  private live(userName: string): { owner: string; expiresAt: Date } | null {
+  private live(userName: string): LockHolder | null {
     const item = this.items.get(userName);
     if (!item || item.expiresAt.getTime() < this.clock.now().getTime()) return null;
     return item;
   }
 
-  acquire(userName: string, owner: string, expiresAt: Date): Promise<void> {
+  acquire(userName: string, owner: string, expiresAt: Date, snapshot?: KeySnapshot): Promise<void> {
     return this.faults.run('lock:acquire', () => {
       const current = this.live(userName);
       if (current && current.owner !== owner) {
         throw new RotationInProgressError(userName, `rotation ${current.owner}, lease until ${current.expiresAt.toISOString()}`);
       }
-      this.items.set(userName, { owner, expiresAt });
+      const recorded = snapshot ? { snapshot: { accessKeyIds: [...snapshot.accessKeyIds], takenAt: snapshot.takenAt } } : {};
+      this.items.set(userName, { owner, expiresAt, ...recorded });
       this.log.record(`lock:acquire ${userName} ${owner}`);
     });
   }
@@ -571,7 +577,7 @@ export class MemoryLock implements RotationLock {
     });
   }
 
-  holder(userName: string): Promise<{ owner: string; expiresAt: Date } | null> {
+  holder(userName: string): Promise<LockHolder | null> {
     return this.faults.run('lock:holder', () => this.live(userName));
   }
 }

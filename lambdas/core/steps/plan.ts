@@ -1,9 +1,16 @@
-import { KeyStateConflictError, SecretMismatchError, ValidationError } from '../errors';
+import {
+  AmbiguousCurrentKeyError,
+  KeyStateConflictError,
+  RotationInProgressError,
+  SecretMismatchError,
+  ValidationError,
+} from '../errors';
 import { type KnownCurrentKey, planKeys } from '../plan-keys';
 import { parseRotationInput } from '../rotation-input';
 import { assertUserInScope } from '../scope';
 import { parseSecretValue } from '../secret-value';
-import type { OldKeyPolicy, RotationPlan, RotationRequest, UserScope } from '../types';
+import type { LockHolder, RotationLock } from '../ports';
+import type { KeyPlan, OldKeyPolicy, RotationPlan, RotationRequest, UserScope } from '../types';
 import { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS } from './common';
 import type { RotationDeps } from './deps';
 
@@ -65,15 +72,26 @@ async function knownCurrentKey(
   return first ?? null;
 }
 
+/** A key-state refusal that, while another rotation holds the user, may be that rotation's doing. */
+function isKeyStateError(error: unknown): boolean {
+  return error instanceof KeyStateConflictError || error instanceof AmbiguousCurrentKeyError;
+}
+
 /**
- * The Plan step: validate the input, resolve and scope-check the user, read the keys (and, for
- * Secrets Manager delivery, the secret's AWSCURRENT value), decide old/stale keys (planKeys),
- * then take the per-user lock (not for dry runs). Bad input or an ambiguous key state changes
- * nothing: validation comes first, then reads only, then the lock.
+ * The Plan step: validate the input, resolve and scope-check the user, take the per-user lock
+ * (a dry run only reads who holds it), then read the keys and, for Secrets Manager delivery, the
+ * secret's AWSCURRENT value, and decide the old and stale keys (planKeys).
+ *
+ * The lock comes before the key state is read, for two reasons. A rotation in flight has two
+ * keys for a while; planning against them would fail with a key-state error telling the operator
+ * to delete a key by hand, and that key is the other rotation's new one. And `snapshot` (the keys
+ * that are not this rotation's) must be read while no other rotation can add or remove a key:
+ * CreateKey and RollBack delete every key outside it. Every failure after the lock releases it,
+ * so bad input, scope, ambiguity or a busy user still change nothing.
  *
  * @throws ValidationError, UserNotFoundError, AccessKeyNotFoundError, UserOutOfScopeError,
- *   SecretNotFoundError, SecretMismatchError, AmbiguousCurrentKeyError, KeyStateConflictError,
- *   RotationInProgressError
+ *   RotationInProgressError, SecretNotFoundError, SecretMismatchError, AmbiguousCurrentKeyError,
+ *   KeyStateConflictError
  */
 export async function planRotation(
   deps: Pick<RotationDeps, 'directory' | 'secrets' | 'lock' | 'clock'>,
@@ -89,12 +107,31 @@ export async function planRotation(
   const userName = input.userName ?? (await deps.directory.findUserNameByAccessKey(input.accessKeyId as string));
   const user = await deps.directory.getUser(userName);
   assertUserInScope(user, config.scope);
-  const keys = await deps.directory.listAccessKeys(userName);
-  const known = await knownCurrentKey(deps, input, userName);
-  const keyPlan = planKeys(keys, known, { userName });
 
   const now = deps.clock.now();
   const lockExpiresAt = new Date(now.getTime() + lockLeaseSeconds(input.oldKey) * 1000);
+  // A dry run takes no lock; it reports the holder, and blames it for a key state it may cause.
+  let otherHolder: LockHolder | null = null;
+  if (input.dryRun) {
+    const holder = await deps.lock.holder(userName);
+    otherHolder = holder && holder.owner !== rotationId ? holder : null;
+  } else {
+    await deps.lock.acquire(userName, rotationId, lockExpiresAt);
+  }
+
+  let keyPlan: KeyPlan;
+  try {
+    const keys = await deps.directory.listAccessKeys(userName);
+    const known = await knownCurrentKey(deps, input, userName);
+    keyPlan = planKeys(keys, known, { userName });
+  } catch (error) {
+    if (!input.dryRun) await releaseAfterFailure(deps.lock, userName, rotationId);
+    if (otherHolder && isKeyStateError(error)) {
+      throw new RotationInProgressError(userName, `rotation ${otherHolder.owner}, lease until ${otherHolder.expiresAt.toISOString()}`);
+    }
+    throw error;
+  }
+
   const plan: RotationPlan = {
     rotationId,
     userName,
@@ -107,11 +144,17 @@ export async function planRotation(
     dryRun: input.dryRun,
     lockExpiresAt: lockExpiresAt.toISOString(),
   };
-  if (input.dryRun) {
-    const holder = await deps.lock.holder(userName);
-    return { ...plan, lockHeldBy: holder && holder.owner !== rotationId ? holder.owner : null };
+  return input.dryRun ? { ...plan, lockHeldBy: otherHolder?.owner ?? null } : plan;
+}
+
+/**
+ * Plan changed nothing but the lock, so it lets go. If even that fails, the planning error is
+ * the one to report; the lease then runs out on its own.
+ */
+async function releaseAfterFailure(lock: Pick<RotationLock, 'release'>, userName: string, rotationId: string): Promise<void> {
+  try {
+    await lock.release(userName, rotationId);
+  } catch {
+    // Deliberately ignored: see above.
   }
-  // Last, so that nothing above (validation, scope, ambiguity) ever leaves a lock behind.
-  await deps.lock.acquire(userName, rotationId, lockExpiresAt);
-  return plan;
 }
