@@ -1,4 +1,4 @@
-/** Plan: validates the input, resolves the user, decides the keys, takes the lock. */
+/** Plan: validates the input, resolves the user, takes the lock, then decides the keys. */
 import { dynamoDbClient, iamClient, secretsManagerClient } from '../adapters/clients';
 import { DynamoDbRotationLock } from '../adapters/dynamodb-rotation-lock';
 import { IamAccessKeyDirectory } from '../adapters/iam-access-key-directory';
