@@ -60,6 +60,12 @@ export const LAMBDA_SERVICE_ERRORS = [
  */
 export const LAMBDA_TIMEOUT_ERRORS = ['Sandbox.Timedout', 'States.Timeout'] as const;
 
+/**
+ * The function's process died (out of memory, a crash) before it answered. Retried like a
+ * timeout: the step may or may not have made its change, and every step converges on a re-run.
+ */
+export const LAMBDA_CRASH_ERRORS = ['Runtime.ExitError'] as const;
+
 const [TRANSIENT_AWS, KEY_NOT_PROPAGATED, OLD_KEY_RECENTLY_USED] = TRANSIENT_ERROR_NAMES;
 
 export interface RotationDefinitionProps {
@@ -83,7 +89,7 @@ export function buildRotationDefinition(scope: Construct, props: RotationDefinit
   // jitter spreads the retries of rotations started together by schedules at the same minute.
   const retryTransient = (task: sfn.TaskStateBase): void => {
     task.addRetry({
-      errors: [TRANSIENT_AWS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS],
+      errors: [TRANSIENT_AWS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS, ...LAMBDA_CRASH_ERRORS],
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 6,
@@ -232,11 +238,13 @@ export function buildRotationDefinition(scope: Construct, props: RotationDefinit
     jitterStrategy: sfn.JitterType.NONE,
   });
 
-  for (const task of [purgeStaleKey, createKey, deriveSmtpPasswords, storeSecret, encryptForPgp, verifyNewKey]) {
+  // PromoteSecret too: until AWSCURRENT has moved nothing is delivered, so a failure there rolls
+  // back; RollBack itself keeps everything once this rotation's version is AWSCURRENT.
+  for (const task of [purgeStaleKey, createKey, deriveSmtpPasswords, storeSecret, encryptForPgp, verifyNewKey, promoteSecret]) {
     retryTransient(task);
     beforeDelivery(task);
   }
-  for (const task of [promoteSecret, deactivateOldKey, deleteOldKey]) {
+  for (const task of [deactivateOldKey, deleteOldKey]) {
     retryTransient(task);
     afterPromotion(task);
   }

@@ -11,7 +11,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { TRANSIENT_ERROR_NAMES } from '../../lambdas/core/errors';
 import { STATE_MACHINE_LAMBDAS } from '../../infra/bundling';
 import { definitionFromTemplate, type AslDefinition, type AslState } from '../../infra/definition-from-template';
-import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS, STATE } from '../../infra/rotation-state-machine';
+import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS, STATE } from '../../infra/rotation-state-machine';
 import { buildStack, typicalProps, type TestStack } from './helpers';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -32,8 +32,9 @@ function state(name: string): AslState {
   return found;
 }
 
-const TASKS_BEFORE_DELIVERY = [STATE.purgeStaleKey, STATE.createKey, STATE.deriveSmtpPasswords, STATE.storeSecret, STATE.encryptForPgp, STATE.verifyNewKey];
-const TASKS_AFTER_PROMOTION = [STATE.promoteSecret, STATE.deactivateOldKey, STATE.deleteOldKey];
+// Until AWSCURRENT moves nothing is delivered: PromoteSecret's failures roll back too.
+const TASKS_BEFORE_DELIVERY = [STATE.purgeStaleKey, STATE.createKey, STATE.deriveSmtpPasswords, STATE.storeSecret, STATE.encryptForPgp, STATE.verifyNewKey, STATE.promoteSecret];
+const TASKS_AFTER_PROMOTION = [STATE.deactivateOldKey, STATE.deleteOldKey];
 const ALL_TASKS = [STATE.plan, ...TASKS_BEFORE_DELIVERY, ...TASKS_AFTER_PROMOTION, STATE.rollBack, STATE.releaseLock];
 
 // ---- stubs of the Lambdas ------------------------------------------------------------------
@@ -255,7 +256,7 @@ describe('rotation state machine definition', () => {
       expect(state(name).Retry).toEqual(
         expect.arrayContaining([
           {
-            ErrorEquals: ['TransientAwsError', ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS],
+            ErrorEquals: ['TransientAwsError', ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS, ...LAMBDA_CRASH_ERRORS],
             IntervalSeconds: 2,
             BackoffRate: 2,
             MaxAttempts: 6,
@@ -461,6 +462,30 @@ describe('rotation state machine on the local engine', () => {
 
     expect(run.error).toBeUndefined();
     expect(run.calls[STATE.verifyNewKey]).toHaveLength(2);
+  });
+
+  test('a crashed Lambda process (Runtime.ExitError) is retried: the step converges on a re-run', async () => {
+    let crashes = 1;
+    const run = await execute(INPUT, {}, {
+      [STATE.storeSecret]: () => {
+        if (crashes-- > 0) throw new NamedError('Runtime.ExitError', 'RequestId: 1 Error: Runtime exited with error: signal: killed');
+        return { type: 'secretsManager', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf', secretVersionId: 'v-new' };
+      },
+    });
+
+    expect(run.error).toBeUndefined();
+    expect(run.calls[STATE.storeSecret]).toHaveLength(2);
+  });
+
+  test('a PromoteSecret failure rolls back (nothing is delivered until AWSCURRENT moves)', async () => {
+    const run = await execute(INPUT, {}, {
+      [STATE.promoteSecret]: () => {
+        throw new NamedError('AccessDeniedError');
+      },
+    });
+
+    expect(run.entered.slice(-3)).toEqual([STATE.prepareRollBack, STATE.rollBack, STATE.rotationFailed]);
+    expect(run.error?.name).toBe('AccessDeniedError');
   });
 
   test('a transient error is retried and the rotation goes on', async () => {
