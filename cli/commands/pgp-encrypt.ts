@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliIo, UsageError, readAll } from '../io';
+import { glueArmoredPgpKey, readPgpKeyArg } from '../pgp-key-arg';
 import { HttpsPgpKeyFetcher } from '../../lambdas/adapters/https-pgp-key-fetcher';
 import { DEFAULT_GITHUB_URL, DEFAULT_KEYBASE_URL, type ResolvedPgpKey, encryptForPgpKey, resolvePgpKey } from '../../lambdas/core/pgp';
 
@@ -22,22 +22,10 @@ Environment: KEYROTATE_KEYBASE_URL (default ${DEFAULT_KEYBASE_URL}) and
 KEYROTATE_GITHUB_URL (default ${DEFAULT_GITHUB_URL}) change where keybase: and github: keys
 are fetched from (e.g. a GitHub Enterprise server).`;
 
-/** The --pgp-key value, with @FILE read (a binary export becomes its base64 form). */
+/** The --pgp-key value, required, with @FILE read. */
 async function pgpKeySpec(value: string | undefined): Promise<string> {
   if (value === undefined || value.trim() === '') throw new UsageError('--pgp-key is required');
-  if (!value.startsWith('@')) return value;
-  const path = value.slice(1);
-  if (path === '') throw new UsageError('--pgp-key @FILE: the file name is missing');
-  let content: Buffer;
-  try {
-    content = await readFile(path);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new UsageError(`--pgp-key: cannot read key file '${path}' (${typeof code === 'string' ? code : 'read error'})`);
-  }
-  // An OpenPGP packet header has its high bit set; text forms (armor, base64, prefixes) never do.
-  const first = content[0];
-  return first !== undefined && (first & 0x80) !== 0 ? content.toString('base64') : content.toString('utf8');
+  return readPgpKeyArg(value);
 }
 
 /** Resolves the --pgp-key value; remote forms go through https with the env's base URLs. */
@@ -52,19 +40,7 @@ export async function resolveCliPgpKey(value: string | undefined, io: CliIo): Pr
 
 /** parseArgs, with misplaced arguments refused without echoing them (they may be plaintext). */
 export function parsePgpArgs(args: string[], withArmor: boolean): { pgpKey?: string; armor: boolean } {
-  // An armored key starts with dashes, so parseArgs would take `--pgp-key "$(cat key.asc)"` for
-  // an option without its value: glue such a value to its option first.
-  const glued: string[] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const next = args[i + 1];
-    if (arg === '--pgp-key' && next?.startsWith('-----BEGIN ')) {
-      glued.push(`--pgp-key=${next}`);
-      i += 1;
-    } else {
-      glued.push(arg);
-    }
-  }
+  const glued = glueArmoredPgpKey(args);
   let values: { 'pgp-key'?: string | undefined; armor?: boolean | undefined };
   let positionals: string[];
   try {

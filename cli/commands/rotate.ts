@@ -4,7 +4,6 @@
  * against the embedded endpoint or AWS_ENDPOINT_URL). Progress goes to stderr, the result to
  * stdout as Terraform-style attributes (or JSON).
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ValidationError } from '../../lambdas/core/errors';
@@ -13,6 +12,7 @@ import type { RotationInput } from '../../lambdas/core/types';
 import { causeMessage, type ExecutionEvent, type ExecutionResult } from '../../local/engine/events';
 import { type CliCommand, type CliIo, UsageError } from '../io';
 import { ProgressPrinter, renderAttributes, summaryLine } from '../progress';
+import { glueArmoredPgpKey, readPgpKeyArg } from '../pgp-key-arg';
 import { followExecution } from '../sfn-follower';
 
 const DURATION = /^(\d+)([smhd]?)$/;
@@ -61,30 +61,13 @@ export interface RotateRequest {
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$/;
 const EXECUTION_NAME = /^[\w-]{1,80}$/;
 
-/** --pgp-key @FILE: a binary export becomes base64 (Terraform's form); text is taken as is. */
-async function readPgpKey(value: string): Promise<string> {
-  if (!value.startsWith('@')) return value;
-  const file = value.slice(1);
-  if (file === '') throw new UsageError('--pgp-key @FILE: the file name is missing');
-  let content: Buffer;
-  try {
-    content = await readFile(file);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new UsageError(`--pgp-key: cannot read key file '${file}' (${typeof code === 'string' ? code : 'read error'})`);
-  }
-  // An OpenPGP packet header has its high bit set; text forms never do.
-  const first = content[0];
-  return first !== undefined && (first & 0x80) !== 0 ? content.toString('base64') : content.toString('utf8').trim();
-}
-
 /** Parses and validates the flags into the execution input. Errors name the flag. */
 export async function parseRotateArgs(args: string[]): Promise<RotateRequest> {
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args,
+      args: glueArmoredPgpKey(args),
       options: {
         user: { type: 'string' },
         'access-key-id': { type: 'string' },
@@ -157,7 +140,7 @@ export async function parseRotateArgs(args: string[]): Promise<RotateRequest> {
     ...(str('user') !== undefined ? { userName: str('user') } : {}),
     ...(str('access-key-id') !== undefined ? { accessKeyId: str('access-key-id') } : {}),
     ...(str('old-key-id') !== undefined ? { oldAccessKeyId: str('old-key-id') } : {}),
-    delivery: pgpKey !== undefined ? { type: 'pgp', pgpKey: await readPgpKey(pgpKey) } : { type: 'secretsManager', secretId: str('secret-id') },
+    delivery: pgpKey !== undefined ? { type: 'pgp', pgpKey: await readPgpKeyArg(pgpKey) } : { type: 'secretsManager', secretId: str('secret-id') },
     ...(bool('no-smtp') ? { sesSmtpRegions: [] } : regions.length > 0 ? { sesSmtpRegions: regions } : {}),
     ...(bool('allow-unlisted-smtp-region') ? { allowUnlistedSesRegions: true } : {}),
     ...(str('new-key-status') !== undefined ? { newKeyStatus: str('new-key-status') } : {}),

@@ -92,6 +92,18 @@ describe('parseRotateArgs', () => {
     });
   });
 
+  it('takes an armored key given as the separate argument after --pgp-key (it starts with dashes)', async () => {
+    // Prepare
+    const { readKey } = await import('openpgp');
+    const armored = (await readKey({ binaryKey: Buffer.from(EXAMPLE_PGP_PUBLIC_KEY, 'base64') })).armor();
+
+    // Act
+    const request = await parseRotateArgs(['--user', 'u', '--pgp-key', armored, ...AWS]);
+
+    // Assess
+    expect(request.input.delivery).toEqual({ type: 'pgp', pgpKey: armored });
+  });
+
   it('reads --pgp-key @FILE, a binary export becoming base64', async () => {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'keyrotate-cli-'));
