@@ -84,6 +84,21 @@ function writeLine(stream, text) {
 
 let invocationInFlight = null;
 
+/**
+ * This container's lifetime peak RSS (Lambda's "Max Memory Used"). getrusage's maxRSS is not it:
+ * Linux carries the parent's peak over across fork/exec, so every container would report the
+ * engine's own peak. VmHWM in /proc/self/status is this process's own high-water mark.
+ */
+function lifetimePeakRssBytes() {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux: fall through to the best figure the platform offers.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 async function invoke(message) {
   const started = Date.now();
   let peakRss = process.memoryUsage.rss();
@@ -113,7 +128,7 @@ async function invoke(message) {
     durationMs: Date.now() - started,
     initDurationMs,
     peakRssBytes: peakRss,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: lifetimePeakRssBytes(),
   };
   await writeLine(process.stdout, `${END_MARKER}${message.requestId}\n`);
   await writeLine(process.stderr, `${END_MARKER}${message.requestId}\n`);

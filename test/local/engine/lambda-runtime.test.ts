@@ -220,6 +220,9 @@ describe('LocalLambdaRuntime', () => {
     expect(heavy.ok).toBe(true);
     expect(heavy.report.peakRssBytes - baseline.report.peakRssBytes).toBeGreaterThan(48 * 1024 * 1024);
     expect(heavy.report.maxRssBytes).toBeGreaterThanOrEqual(heavy.report.peakRssBytes * 0.9);
+    // The container's own high-water mark, not the peak it inherited from the engine's process
+    // (getrusage's maxRSS survives fork/exec on Linux).
+    expect(baseline.report.maxRssBytes).toBeLessThan(heavy.report.maxRssBytes);
   });
 
   it('refuses to register two functions with the same name', () => {
