@@ -28,7 +28,8 @@ export interface LambdaAccess {
 const none = [] as const;
 
 // IAM: GetAccessKeyLastUsed only where a key's last use matters (Plan starting from an
-// accessKeyId, the requireUnusedSeconds check); the other handlers list keys without it.
+// accessKeyId or checking an unfinished retirement against requireUnusedSeconds, the
+// DeactivateOldKey requireUnusedSeconds check); the other handlers list keys without it.
 // Lock: acquire = PutItem, assertHeld/holder = GetItem, release = DeleteItem.
 // Secrets Manager: DescribeSecret reads staging labels before a label moves or a value is
 // written; only the rotation Lambda reads version creation dates (ListSecretVersionIds).
@@ -41,7 +42,8 @@ export const STATE_MACHINE_ACCESS: Readonly<Record<StateMachineLambdaName, Lambd
     open: none,
   },
   purgeStaleKey: {
-    iam: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'],
+    // UpdateAccessKey: an unfinished retirement (an Active key) is deactivated before it is deleted.
+    iam: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'],
     secretsManager: none,
     lock: ['dynamodb:GetItem'],
     seal: none,

@@ -4,7 +4,7 @@
  * ("How keyrotate decides which key is old") is this function, case by case.
  */
 import { AmbiguousCurrentKeyError, KeyStateConflictError } from './errors';
-import type { AccessKeyInfo, CurrentKeySource, KeyPlan } from './types';
+import type { AccessKeyInfo, CurrentKeySource, KeyPlan, StaleKeyReason } from './types';
 
 /** IAM's fixed quota of access keys per user (it cannot be raised). */
 export const MAX_ACCESS_KEYS_PER_USER = 2;
@@ -26,17 +26,35 @@ function byAge(a: AccessKeyInfo, b: AccessKeyInfo): number {
 }
 
 /**
+ * Evidence, beside the keys and the known current key, that planKeys may use. Each field is a
+ * fact read from AWS, never an inference.
+ */
+export interface KeyEvidence {
+  /**
+   * The accessKeyId in the AWSPREVIOUS value of the same secret, for the same user, when the known
+   * current key came from that secret's AWSCURRENT value: AWSCURRENT was moved off this key, so
+   * consumers were told to stop using it. Set only by the Secrets Manager paths.
+   */
+  readonly previousAccessKeyId?: string;
+}
+
+/**
  * Decides the old key (retired once the new key is delivered and verified) and the stale key
  * (an Inactive key deleted first so CreateAccessKey has room). Changes nothing; throws instead
  * of guessing:
  * - KeyStateConflictError when the known current key is absent or Inactive, or when another
- *   Active key exists beside it (it may be in use: deactivating it is the owner's decision);
+ *   Active key exists beside it (it may be in use: deactivating it is the owner's decision) —
+ *   unless that key is an unfinished retirement: the secret's AWSCURRENT names the current key
+ *   and its AWSPREVIOUS names the other Active one. Then the other key is the stale key
+ *   (`staleKeyReason: 'unfinishedRetirement'`): PurgeStaleKey deactivates, then deletes it,
+ *   after Plan has checked the request's `requireUnusedSeconds` against its last use;
  * - AmbiguousCurrentKeyError for two Active keys and no known current key.
  */
 export function planKeys(
   keys: readonly AccessKeyInfo[],
   knownCurrent: KnownCurrentKey | null,
   request: { readonly userName: string },
+  evidence: KeyEvidence = {},
 ): KeyPlan {
   const { userName } = request;
   const snapshot = keys.map((k) => k.accessKeyId);
@@ -44,6 +62,8 @@ export function planKeys(
 
   let old: AccessKeyInfo | null;
   let currentKeySource: CurrentKeySource;
+  /** An Active key keyrotate itself took out of service and failed to retire (see KeyEvidence). */
+  let retiring: AccessKeyInfo | null = null;
   if (knownCurrent) {
     const said = SOURCE_WORDING[knownCurrent.source];
     const current = keys.find((k) => k.accessKeyId === knownCurrent.accessKeyId);
@@ -60,12 +80,25 @@ export function planKeys(
       );
     }
     const others = active.filter((k) => k.accessKeyId !== current.accessKeyId);
-    // Making room would mean deactivating or deleting a second Active key that something may
-    // still use, before the new key is delivered (invariant 2). The owner decides, not us.
-    if (others.length > 0) {
+    const [other] = others;
+    // A previous rotation delivered and verified its new key (the secret's AWSCURRENT moved to it,
+    // AWSPREVIOUS kept the key it replaced) but failed to retire the old one. Consumers were told
+    // to switch, so that key is not a guess: finishing its retirement is the earlier rotation's
+    // own decision. Only the secret can say so; the input cannot.
+    const unfinished =
+      knownCurrent.source === 'secretsManager' &&
+      others.length === 1 &&
+      other !== undefined &&
+      evidence.previousAccessKeyId === other.accessKeyId;
+    if (unfinished) {
+      retiring = other;
+    } else if (others.length > 0) {
+      // Making room would mean deactivating or deleting a second Active key that something may
+      // still use, before the new key is delivered (invariant 2). The owner decides, not us.
       throw new KeyStateConflictError(
         `IAM user '${userName}' has another Active access key (${others.map((k) => k.accessKeyId).join(', ')}) ` +
-          `beside the current one ${current.accessKeyId}; it may be in use: deactivate or delete it yourself, then retry`,
+          `beside the current one ${current.accessKeyId}; it may be in use: once nothing uses it, deactivate it ` +
+          '(the next rotation then deletes it) or delete it yourself, then retry',
       );
     }
     old = current;
@@ -75,7 +108,8 @@ export function planKeys(
       throw new AmbiguousCurrentKeyError(
         userName,
         active.map((k) => k.accessKeyId),
-        'give oldAccessKeyId, or deliver through a secret whose AWSCURRENT value names the current key',
+        'deactivate the one nothing uses any more (the next rotation then deletes it and retires the other), ' +
+          'or delete it yourself, then retry',
       );
     }
     old = active[0] ?? null;
@@ -91,11 +125,19 @@ export function planKeys(
       `IAM user '${userName}' has ${keys.length} access keys, more than keyrotate can make room among; nothing was changed`,
     );
   }
-  const stale = toFree === 1 ? (inactive[0] ?? null) : null;
+  let stale: AccessKeyInfo | null = null;
+  let staleKeyReason: StaleKeyReason = 'inactive';
+  if (retiring) {
+    stale = retiring;
+    staleKeyReason = 'unfinishedRetirement';
+  } else if (toFree === 1) {
+    stale = inactive[0] ?? null;
+  }
 
   return {
     oldAccessKeyId: old?.accessKeyId ?? null,
     staleAccessKeyId: stale?.accessKeyId ?? null,
+    ...(stale ? { staleKeyReason } : {}),
     currentKeySource,
     snapshot,
   };

@@ -8,7 +8,11 @@
  *   so that the stored value names the real key id.
  * - testSecret: STS GetCallerIdentity signed with the pending key, with propagation retries.
  * - finishSecret: AWSCURRENT moves to the new version, then the previous key is deactivated
- *   (or deleted, per configuration) and the lock released.
+ *   (or deleted, per configuration) and the lock released (best effort: see finishSecret).
+ *
+ * Secrets Manager never re-runs a rotation whose version became AWSCURRENT, even if its
+ * finishSecret failed after that. So createSecret first completes such a predecessor's finish
+ * (finishPredecessor) before it starts its own rotation.
  *
  * Every step is idempotent: Secrets Manager retries whole rotations with the same token.
  */
@@ -18,13 +22,13 @@ import {
   SecretMismatchError,
   ValidationError,
 } from './errors';
-import { type KnownCurrentKey, planKeys } from './plan-keys';
-import type { IamUser, KeySnapshot, SecretVersion } from './ports';
+import { type KeyEvidence, type KnownCurrentKey, planKeys } from './plan-keys';
+import type { IamUser, KeySnapshot, LockHolder, SecretVersion } from './ports';
 import { assertUserInScope } from './scope';
 import { checkSesSmtpRegions } from './ses-regions';
 import { buildSecretValue, type ParsedSecretValue, parseSecretValue, secretValueRegions, serializeSecretValue } from './secret-value';
 import { deriveSmtpPasswordV4 } from './smtp-password';
-import { rfc3339 } from './steps/common';
+import { describeFailure, rfc3339 } from './steps/common';
 import type { RotationDeps } from './steps/deps';
 import { verifyCredentials } from './steps/verify';
 import type { AccessKeyInfo, OldKeyAction, StoredSecretValue, UserScope } from './types';
@@ -64,6 +68,10 @@ export interface SecretsManagerStepResult {
   readonly accessKeyId?: string;
   /** finishSecret: the key retired, and how. */
   readonly previousKey?: { readonly id: string; readonly action: 'deleted' | 'deactivated' } | null;
+  /** createSecret: the token of an earlier rotation whose unfinished finishSecret it completed. */
+  readonly predecessor?: string;
+  /** Present only when the lock could not be released after the work was done. */
+  readonly warnings?: readonly string[];
 }
 
 type Deps = Pick<RotationDeps, 'directory' | 'secrets' | 'lock' | 'clock' | 'verifier' | 'sleep' | 'random'>;
@@ -181,14 +189,17 @@ async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
     current.kind === 'full' ? { accessKeyId: current.value.accessKeyId, source: 'secretsManager' } : null;
   const regions = regionsFor(ctx, current);
   await scopedUser(ctx, userName);
+  const predecessor = await finishPredecessor(ctx, userName, current);
 
   // The lock before the keys: another rotation in flight (old and new key) stops this one with
   // RotationInProgressError, not with a key-state error about its new key.
   const { keys, snapshot } = await lockedKeys(ctx, userName);
   const orphans = keys.filter((k) => isOrphan(k, snapshot, known));
+  const twoActive = keys.filter((k) => k.status === 'Active' && !orphans.includes(k)).length > 1;
+  const evidence: KeyEvidence = known && twoActive ? await previousKeyEvidence(ctx, userName) : {};
   let plan;
   try {
-    plan = planKeys(keys.filter((k) => !orphans.includes(k)), known, { userName });
+    plan = planKeys(keys.filter((k) => !orphans.includes(k)), known, { userName }, evidence);
   } catch (error) {
     // Nothing was changed: do not keep the user locked for a rotation that cannot proceed. With
     // orphans, keep the lock (and its snapshot) so that a retry can still tell them apart.
@@ -196,7 +207,14 @@ async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
     throw error;
   }
   for (const orphan of orphans) await deps.directory.deleteAccessKey(userName, orphan.accessKeyId);
-  if (plan.staleAccessKeyId !== null) await deps.directory.deleteAccessKey(userName, plan.staleAccessKeyId);
+  if (plan.staleAccessKeyId !== null) {
+    const stale = keys.find((k) => k.accessKeyId === plan.staleAccessKeyId);
+    // An unfinished retirement (an Active key the secret was moved off) is deactivated first.
+    if (stale?.status === 'Active' && plan.staleKeyReason === 'unfinishedRetirement') {
+      await deps.directory.setAccessKeyStatus(userName, stale.accessKeyId, 'Inactive');
+    }
+    await deps.directory.deleteAccessKey(userName, plan.staleAccessKeyId);
+  }
 
   await deps.lock.assertHeld(userName, token);
   const created = await deps.directory.createAccessKey(userName);
@@ -210,7 +228,7 @@ async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
     smtpPasswords,
   });
   await deps.secrets.putPending(secretId, token, serializeSecretValue(value));
-  return { step, outcome: 'created', userName, accessKeyId: created.accessKeyId };
+  return { step, outcome: 'created', userName, accessKeyId: created.accessKeyId, ...(predecessor ? { predecessor } : {}) };
 }
 
 async function testSecret(ctx: StepContext): Promise<SecretsManagerStepResult> {
@@ -235,19 +253,23 @@ async function testSecret(ctx: StepContext): Promise<SecretsManagerStepResult> {
 
 /**
  * The key the previous AWSCURRENT value served, i.e. the one to retire. A seed value names no
- * key: then, as planKeys decided in createSecret, it is the user's only other Active key.
+ * key: then, as planKeys decided in createSecret, it is the user's only other Active key — and,
+ * when `existedBefore` (the rotation's lock snapshot) is given, only if it is in it.
  */
 function previousKeyOf(
   previous: ParsedSecretValue | null,
   keys: readonly AccessKeyInfo[],
   newKeyId: string,
   userName: string,
+  existedBefore?: readonly string[],
 ): AccessKeyInfo | null {
   if (previous?.kind === 'full') {
     if (previous.value.accessKeyId === newKeyId) return null;
     return keys.find((k) => k.accessKeyId === previous.value.accessKeyId) ?? null;
   }
-  const others = keys.filter((k) => k.accessKeyId !== newKeyId && k.status === 'Active');
+  const others = keys.filter(
+    (k) => k.accessKeyId !== newKeyId && k.status === 'Active' && (existedBefore?.includes(k.accessKeyId) ?? true),
+  );
   if (others.length > 1) {
     throw new AmbiguousCurrentKeyError(userName, others.map((k) => k.accessKeyId), 'no key was retired; retire the right one yourself');
   }
@@ -255,7 +277,7 @@ function previousKeyOf(
 }
 
 async function finishSecret(ctx: StepContext): Promise<SecretsManagerStepResult> {
-  const { deps, secretId, token, versions, config } = ctx;
+  const { deps, secretId, token, versions } = ctx;
   const step = 'finishSecret';
   const pending = await pendingValue(ctx);
   if (!pending) throw new SecretMismatchError(`secret '${secretId}' version ${token} holds no value; nothing to finish`);
@@ -286,19 +308,79 @@ async function finishSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
   const previous = previousVersion === undefined ? null : await readValue(ctx, { versionId: previousVersion });
 
   const old = previousKeyOf(previous, keys, pending.accessKeyId, userName);
-  let previousKey: SecretsManagerStepResult['previousKey'] = null;
-  if (old) {
-    await deps.lock.assertHeld(userName, token);
-    if (config.oldKeyAction === 'delete') {
-      await deps.directory.deleteAccessKey(userName, old.accessKeyId);
-      previousKey = { id: old.accessKeyId, action: 'deleted' };
-    } else {
-      if (old.status === 'Active') await deps.directory.setAccessKeyStatus(userName, old.accessKeyId, 'Inactive');
-      previousKey = { id: old.accessKeyId, action: 'deactivated' };
-    }
+  const previousKey = old ? await retirePrevious(ctx, userName, token, old) : null;
+  // AWSCURRENT has moved and the old key is retired: Secrets Manager will not run this rotation
+  // again, and reporting it as failed would help nobody. A lock left behind is taken over by
+  // the next createSecret (finishPredecessor), or runs out with its lease.
+  try {
+    await deps.lock.release(userName, token);
+  } catch (error) {
+    const warning =
+      `the lock of IAM user '${userName}' held by rotation ${token} could not be released (${describeFailure(error)}); ` +
+      "the next rotation of the secret takes it over, another trigger waits for the lease's end";
+    return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey, warnings: [warning] };
   }
-  await deps.lock.release(userName, token);
   return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey };
+}
+
+/** Retires the previous key per KEYROTATE_ROTATION_OLD_KEY_ACTION, holding `owner`'s lock. */
+async function retirePrevious(
+  ctx: StepContext,
+  userName: string,
+  owner: string,
+  old: AccessKeyInfo,
+): Promise<{ readonly id: string; readonly action: 'deleted' | 'deactivated' }> {
+  const { deps, config } = ctx;
+  await deps.lock.assertHeld(userName, owner);
+  if (config.oldKeyAction === 'delete') {
+    await deps.directory.deleteAccessKey(userName, old.accessKeyId);
+    return { id: old.accessKeyId, action: 'deleted' };
+  }
+  if (old.status === 'Active') await deps.directory.setAccessKeyStatus(userName, old.accessKeyId, 'Inactive');
+  return { id: old.accessKeyId, action: 'deactivated' };
+}
+
+/**
+ * The AWSPREVIOUS key as planKeys' evidence (an unfinished retirement), when the previous value
+ * is a full value of the same user. A value that is not keyrotate's is no evidence.
+ */
+async function previousKeyEvidence(ctx: StepContext, userName: string): Promise<KeyEvidence> {
+  try {
+    const previous = await readValue(ctx, { stage: 'AWSPREVIOUS' });
+    return previous?.kind === 'full' && previous.value.userName === userName ? { previousAccessKeyId: previous.value.accessKeyId } : {};
+  } catch (error) {
+    if (error instanceof SecretMismatchError) return {};
+    throw error;
+  }
+}
+
+/**
+ * Completes an earlier rotation of this secret that moved AWSCURRENT but whose finishSecret then
+ * failed (retiring the previous key or releasing the lock): Secrets Manager counts it as done
+ * and never calls it again, so its lock would block the user for the lease and its old key would
+ * stay Active. Recognised without guessing: the lock's owner is a token whose version is now
+ * AWSCURRENT. Acting as that rotation (its lock, still live), this does what its finishSecret
+ * would have: retire the previous key per configuration (for a seed value, only a key in that
+ * rotation's own snapshot), then release its lock. Idempotent: a retry finds the work done.
+ * Returns the predecessor's token, or null when there is none.
+ */
+async function finishPredecessor(ctx: StepContext, userName: string, current: ParsedSecretValue): Promise<string | null> {
+  const { deps } = ctx;
+  const held: LockHolder | null = await deps.lock.holder(userName);
+  if (!held || held.owner === ctx.token || current.kind !== 'full') return null;
+  const promoted = ctx.versions.find((v) => v.versionId === held.owner)?.stages.includes('AWSCURRENT') ?? false;
+  if (!promoted) return null;
+
+  const keys = await deps.directory.listAccessKeys(userName);
+  const newKey = keys.find((k) => k.accessKeyId === current.value.accessKeyId);
+  // Its new key is not in service: not a finished rotation to complete (planKeys will say why).
+  if (newKey?.status !== 'Active') return null;
+  const previousVersion = stageHolder(ctx.versions, 'AWSPREVIOUS');
+  const previous = previousVersion === undefined ? null : await readValue(ctx, { versionId: previousVersion });
+  const old = previousKeyOf(previous, keys, newKey.accessKeyId, userName, held.snapshot?.accessKeyIds ?? []);
+  if (old) await retirePrevious(ctx, userName, held.owner, old);
+  await deps.lock.release(userName, held.owner);
+  return held.owner;
 }
 
 /**

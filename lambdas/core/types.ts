@@ -62,12 +62,21 @@ export interface RotationRequest {
 /** Where the "current key" knowledge came from. */
 export type CurrentKeySource = 'secretsManager' | 'oldAccessKeyId' | 'accessKeyId' | 'onlyActiveKey' | 'none';
 
+/**
+ * Why the stale key must go first. `inactive`: an Inactive leftover (never current). `unfinishedRetirement`:
+ * an Active key an earlier rotation moved the secret off (it is the value labelled AWSPREVIOUS) but
+ * failed to retire; PurgeStaleKey deactivates it before deleting it.
+ */
+export type StaleKeyReason = 'inactive' | 'unfinishedRetirement';
+
 /** Plan's decision (pure planKeys result, plus the resolved identity). */
 export interface KeyPlan {
   /** The key to retire after the new one is verified, or null when the user has none. */
   readonly oldAccessKeyId: string | null;
   /** An Inactive leftover to delete first so CreateAccessKey has room, or null. */
   readonly staleAccessKeyId: string | null;
+  /** Set exactly when staleAccessKeyId is; a plan without it (older Plan) means `inactive`. */
+  readonly staleKeyReason?: StaleKeyReason;
   readonly currentKeySource: CurrentKeySource;
   /** Key ids that existed before this rotation (orphan detection). */
   readonly snapshot: readonly string[];
@@ -143,6 +152,12 @@ export interface RotationOutput {
    */
   readonly previousKey: { readonly id: string; readonly action: 'deleted' | 'deactivated' | 'kept' } | null;
   readonly rotationId: string;
+  /**
+   * Present only when clean-up at the very end failed after the rotation's work was done (the
+   * lock could not be released, the deactivated old key could not be deleted): what is left and
+   * what resolves it. Identifiers and error names only.
+   */
+  readonly warnings?: readonly string[];
 }
 
 /** The JSON stored in Secrets Manager (delivery `secretsManager` and the rotation Lambda). */

@@ -74,6 +74,10 @@ const IDENTIFIER_FIELDS = new Set([
   'SecretId',
   'ClientRequestToken',
   'Error',
+  // Clean-up that failed after the work was done; built from identifiers and error names only.
+  'warnings',
+  // The Secrets Manager token of an earlier rotation whose finish createSecret completed.
+  'predecessor',
 ]);
 
 /** Objects worth looking into for identifiers (plan, newKey, delivery, …). */

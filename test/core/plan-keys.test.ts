@@ -78,6 +78,7 @@ describe('planKeys', () => {
     expect(act()).toEqual({
       oldAccessKeyId: expected.old,
       staleAccessKeyId: expected.stale,
+      ...(expected.stale === null ? {} : { staleKeyReason: 'inactive' }),
       currentKeySource: expected.source === 'known' ? source : expected.source,
       snapshot: listed.map((k) => k.accessKeyId),
     });
@@ -110,7 +111,7 @@ describe('planKeys', () => {
     const act = () => planKeys(listed, null, { userName: 'loadbalancer' });
 
     // Assess
-    expect(act).toThrow(/loadbalancer.*AKIAOLDEROLDEROLDER1, AKIANEWERNEWERNEWER2.*oldAccessKeyId/);
+    expect(act).toThrow(/loadbalancer.*AKIAOLDEROLDEROLDER1, AKIANEWERNEWERNEWER2.*deactivate the one nothing uses/);
   });
 
   test('a second Active key beside the known current one is named, not touched', () => {
@@ -122,6 +123,69 @@ describe('planKeys', () => {
 
     // Assess
     expect(act).toThrow(/another Active access key \(AKIANEWERNEWERNEWER2\)/);
+  });
+
+  describe('an unfinished retirement (the AWSPREVIOUS key still Active beside the AWSCURRENT one)', () => {
+    test('is the stale key to remove first, and the current key is the old one', () => {
+      // Prepare: K2 is current (AWSCURRENT), K1 the key AWSCURRENT was moved off (AWSPREVIOUS)
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const plan = planKeys(listed, { accessKeyId: K2, source: 'secretsManager' }, { userName: 'loadbalancer' }, { previousAccessKeyId: K1 });
+
+      // Assess
+      expect(plan).toEqual({
+        oldAccessKeyId: K2,
+        staleAccessKeyId: K1,
+        staleKeyReason: 'unfinishedRetirement',
+        currentKeySource: 'secretsManager',
+        snapshot: [K1, K2],
+      });
+    });
+
+    test.each(['oldAccessKeyId', 'accessKeyId'] as const)('is not recognised when the current key comes from %s (only the secret can say so)', (source) => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, { accessKeyId: K2, source }, { userName: 'loadbalancer' }, { previousAccessKeyId: K1 });
+
+      // Assess
+      expect(act).toThrow(KeyStateConflictError);
+    });
+
+    test('is not recognised when AWSPREVIOUS names another key', () => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, { accessKeyId: K2, source: 'secretsManager' }, { userName: 'loadbalancer' }, { previousAccessKeyId: ABSENT });
+
+      // Assess
+      expect(act).toThrow(/another Active access key \(AKIAOLDEROLDEROLDER1\).*deactivate it/);
+    });
+
+    test('without a known current key the ambiguity stays an error, whatever AWSPREVIOUS says', () => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, null, { userName: 'loadbalancer' }, { previousAccessKeyId: K1 });
+
+      // Assess
+      expect(act).toThrow(AmbiguousCurrentKeyError);
+    });
+
+    test('evidence changes nothing when the previous key is already Inactive (an ordinary stale key)', () => {
+      // Prepare
+      const listed = keys(['Inactive', 'Active']);
+
+      // Act
+      const plan = planKeys(listed, { accessKeyId: K2, source: 'secretsManager' }, { userName: 'loadbalancer' }, { previousAccessKeyId: K1 });
+
+      // Assess
+      expect(plan).toMatchObject({ oldAccessKeyId: K2, staleAccessKeyId: K1, staleKeyReason: 'inactive' });
+    });
   });
 
   test('fails when a user somehow has more keys than one purge can make room among', () => {

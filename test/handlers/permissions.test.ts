@@ -9,6 +9,7 @@ import { lambdaContext } from './lambda-env';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKey, readKey } from 'openpgp';
+import { buildSecretValue, serializeSecretValue } from '../../lambdas/core/secret-value';
 import type { DeliveryResult, NewKeyRef, RotationPlan, SmtpPasswordsRef } from '../../lambdas/core/types';
 import { handler as createKey } from '../../lambdas/handlers/create-key';
 import { handler as deriveSmtpPasswords } from '../../lambdas/handlers/derive-smtp-passwords';
@@ -98,7 +99,7 @@ it('every Lambda calls exactly the AWS actions its README row lists', async () =
   aws = new FakeAws();
   const generated = await generateKey({ userIDs: [{ name: 'Ops' }], format: 'armored' });
   const pgpKey = Buffer.from((await readKey({ armoredKey: generated.publicKey })).write()).toString('base64');
-  for (const name of ['smtp', 'pgp', 'rb', 'sm', 'empty']) aws.addUser(name, { path: '/service/' });
+  for (const name of ['smtp', 'pgp', 'rb', 'sm', 'empty', 'ur']) aws.addUser(name, { path: '/service/' });
   const smtpOld = aws.addKey('smtp', { lastUsedDate: new Date(Date.now() - 86_400_000) });
   aws.addKey('smtp', { status: 'Inactive' });
   aws.addKey('pgp');
@@ -109,6 +110,12 @@ it('every Lambda calls exactly the AWS actions its README row lists', async () =
   aws.addSecret('rb-secret', JSON.stringify({ userName: 'rb' }));
   aws.addSecret('sm-secret', JSON.stringify({ userName: 'sm' }));
   aws.addSecret('empty-secret');
+  // An unfinished retirement: the secret was moved off a key that is still Active.
+  const value = (key: { accessKeyId: string; secretAccessKey: string }) =>
+    serializeSecretValue(buildSecretValue({ userName: 'ur', ...key, createDate: '2026-01-01T00:00:00Z', smtpPasswords: {} }));
+  const urPrevious = aws.addKey('ur', { lastUsedDate: new Date(Date.now() - 7 * 86_400_000) });
+  const urCurrent = aws.addKey('ur');
+  aws.addSecret('ur-secret', value(urCurrent)).versions.push({ versionId: 'v-previous', value: value(urPrevious), stages: ['AWSPREVIOUS'], createdDate: new Date(Date.now() - 86_400_000) });
 
   // Act: a dry run from an accessKeyId; a Secrets Manager rotation with a stale key, a crashed
   // CreateKey, a competing rotation, a usage check and re-runs.
@@ -131,6 +138,12 @@ it('every Lambda calls exactly the AWS actions its README row lists', async () =
   await run('promote-secret.ts', promoteSecret, { plan: sm.plan, delivery });
   await run('retire-old-key.ts', retireOldKey, { step: 'deactivate', ...sm, delivery });
   await run('retire-old-key.ts', retireOldKey, { step: 'finish', ...sm, delivery });
+  // Plan checks the unfinished retirement's last use; PurgeStaleKey deactivates, then deletes it.
+  const urPlan = await run<RotationPlan>('plan.ts', plan, {
+    input: { userName: 'ur', delivery: { type: 'secretsManager', secretId: 'ur-secret' }, oldKey: { requireUnusedSeconds: 60 } },
+    rotationId: 'exec-ur',
+  });
+  await run('purge-stale-key.ts', purgeStaleKey, { plan: urPlan });
   // A PGP rotation.
   const pgp = await stateMachineRotation('pgp', 'exec-pgp', { delivery: { type: 'pgp', pgpKey } });
   const pgpDelivery = await run<DeliveryResult>('encrypt-for-pgp.ts', encryptForPgp, pgp);

@@ -3,7 +3,7 @@
  * from here, never from another step's module: a handler bundles its step module and what it
  * imports, so a step importing ./plan would carry the input parser into its Lambda.
  */
-import { ValidationError } from '../errors';
+import { KeyRotateError, ValidationError } from '../errors';
 import type { RotationLock } from '../ports';
 import type { RotationPlan } from '../types';
 
@@ -43,4 +43,35 @@ export function deliverySecretId(plan: Pick<RotationPlan, 'delivery'>, step: str
     throw new ValidationError('plan.delivery.type', `${step} needs "secretsManager" delivery`);
   }
   return plan.delivery.secretId;
+}
+
+/**
+ * How a failure is named in a warning: a KeyRotateError's message carries identifiers only (by
+ * contract); any other error is a bug whose message may quote data, so only its name is kept.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof KeyRotateError) return `${error.name}: ${error.message}`;
+  return error instanceof Error && /^\w{1,64}$/.test(error.name) ? error.name : 'Error';
+}
+
+/**
+ * Releases the lock when the rotation's work is done (or rolled back). Best effort: the lease
+ * runs out on its own (`lockExpiresAt`), and failing here would report a finished rotation as
+ * failed (and, for PGP, drop the only copy of the encrypted secret). Not silent either: the
+ * failure comes back as a warning for the output and the log.
+ */
+export async function releaseAtEnd(
+  lock: Pick<RotationLock, 'release'>,
+  plan: Pick<RotationPlan, 'userName' | 'rotationId' | 'lockExpiresAt'>,
+): Promise<string | null> {
+  try {
+    await lock.release(plan.userName, plan.rotationId);
+    return null;
+  } catch (error) {
+    return (
+      `the lock of IAM user '${plan.userName}' held by rotation ${plan.rotationId} could not be released ` +
+      `(${describeFailure(error)}); it frees itself when its lease ends at ${plan.lockExpiresAt}, ` +
+      'until then another rotation of the user fails with RotationInProgressError'
+    );
+  }
 }

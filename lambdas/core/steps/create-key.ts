@@ -12,8 +12,12 @@ export interface PurgeResult {
 }
 
 /**
- * PurgeStaleKey: deletes the plan's Inactive leftover so CreateAccessKey has room. Idempotent.
- * Refuses (KeyStateConflictError, nothing changed) if the key was re-activated meanwhile.
+ * PurgeStaleKey: deletes the plan's stale key so CreateAccessKey has room. Idempotent.
+ * - `inactive` (an Inactive leftover): refuses (KeyStateConflictError, nothing changed) if the key
+ *   was re-activated meanwhile.
+ * - `unfinishedRetirement` (an Active key an earlier rotation moved the secret off; Plan checked
+ *   the usage policy): deactivates it, then deletes it. A re-run after a crash in between finds
+ *   it Inactive and deletes it.
  * @throws RotationLockLostError, KeyStateConflictError
  */
 export async function purgeStaleKey(deps: Pick<RotationDeps, 'directory' | 'lock'>, plan: RotationPlan): Promise<PurgeResult> {
@@ -23,8 +27,11 @@ export async function purgeStaleKey(deps: Pick<RotationDeps, 'directory' | 'lock
   const keys = await deps.directory.listAccessKeys(plan.userName);
   const key = keys.find((k) => k.accessKeyId === stale);
   if (!key) return { deleted: stale, result: 'absent' };
-  // Someone turned it back on since Plan: it may be in use now, so it is no longer ours to delete.
-  if (key.status === 'Active') {
+  if (key.status === 'Active' && plan.staleKeyReason === 'unfinishedRetirement') {
+    // Deactivated first, as every retirement is: IAM then refuses the key before it is gone.
+    await deps.directory.setAccessKeyStatus(plan.userName, stale, 'Inactive');
+  } else if (key.status === 'Active') {
+    // Someone turned it back on since Plan: it may be in use now, so it is no longer ours to delete.
     throw new KeyStateConflictError(
       `access key ${stale} of IAM user '${plan.userName}' was re-activated after planning; it was not deleted`,
     );

@@ -1,16 +1,17 @@
 import {
   AmbiguousCurrentKeyError,
   KeyStateConflictError,
+  OldKeyInUseError,
   RotationInProgressError,
   SecretMismatchError,
   ValidationError,
 } from '../errors';
-import { type KnownCurrentKey, planKeys } from '../plan-keys';
+import { type KeyEvidence, type KnownCurrentKey, planKeys } from '../plan-keys';
 import { parseRotationInput } from '../rotation-input';
 import { assertUserInScope } from '../scope';
 import { parseSecretValue } from '../secret-value';
 import type { LockHolder, RotationLock } from '../ports';
-import type { KeyPlan, OldKeyPolicy, RotationPlan, RotationRequest, UserScope } from '../types';
+import type { AccessKeyInfo, KeyPlan, OldKeyPolicy, RotationPlan, RotationRequest, UserScope } from '../types';
 import { LOCK_MARGIN_SECONDS, OLD_KEY_USAGE_SLACK_SECONDS } from './common';
 import type { RotationDeps } from './deps';
 
@@ -31,6 +32,23 @@ export interface PlanConfig {
 export function lockLeaseSeconds(oldKey: OldKeyPolicy): number {
   const usageBudget = oldKey.requireUnusedSeconds > 0 ? oldKey.requireUnusedSeconds + OLD_KEY_USAGE_SLACK_SECONDS : 0;
   return oldKey.gracePeriodSeconds + usageBudget + oldKey.deletionDelaySeconds + LOCK_MARGIN_SECONDS;
+}
+
+/**
+ * The key in the secret's AWSPREVIOUS value, when it is a full value of the same user: the key
+ * AWSCURRENT was moved off. Anything else (no such version, a seed, another user) is no evidence.
+ */
+async function previousKeyOfSecret(deps: Pick<RotationDeps, 'secrets'>, secretId: string, userName: string): Promise<string | undefined> {
+  try {
+    const previous = await deps.secrets.getValue(secretId, { stage: 'AWSPREVIOUS' });
+    if (!previous) return undefined;
+    const parsed = parseSecretValue(previous.value, secretId);
+    return parsed.kind === 'full' && parsed.value.userName === userName ? parsed.value.accessKeyId : undefined;
+  } catch (error) {
+    // An old value that is not keyrotate's (binary, foreign JSON) is simply no evidence.
+    if (error instanceof SecretMismatchError) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -72,6 +90,45 @@ async function knownCurrentKey(
   return first ?? null;
 }
 
+/**
+ * planKeys' evidence of an unfinished retirement, read only where it can matter: the secret
+ * names the current key and the user has a second Active key.
+ */
+async function keyEvidence(
+  deps: Pick<RotationDeps, 'secrets'>,
+  request: RotationRequest,
+  keys: readonly AccessKeyInfo[],
+  known: KnownCurrentKey | null,
+  userName: string,
+): Promise<KeyEvidence> {
+  if (request.delivery.type !== 'secretsManager' || known?.source !== 'secretsManager') return {};
+  if (keys.filter((k) => k.status === 'Active').length < 2) return {};
+  const previousAccessKeyId = await previousKeyOfSecret(deps, request.delivery.secretId, userName);
+  return previousAccessKeyId === undefined ? {} : { previousAccessKeyId };
+}
+
+/**
+ * An unfinished retirement (planKeys) is removed before the new key exists, so the request's own
+ * usage policy must allow it now: with `requireUnusedSeconds`, a use within that window means a
+ * consumer still relies on the key, and nothing is changed.
+ */
+async function assertRetiringKeyUnused(
+  deps: Pick<RotationDeps, 'directory' | 'clock'>,
+  keyPlan: KeyPlan,
+  request: RotationRequest,
+  userName: string,
+): Promise<void> {
+  const window = request.oldKey.requireUnusedSeconds;
+  if (keyPlan.staleKeyReason !== 'unfinishedRetirement' || keyPlan.staleAccessKeyId === null || window <= 0) return;
+  const lastUsed = await deps.directory.getAccessKeyLastUsed(keyPlan.staleAccessKeyId);
+  if (lastUsed === undefined || lastUsed.getTime() + window * 1000 <= deps.clock.now().getTime()) return;
+  throw new OldKeyInUseError(
+    `access key ${keyPlan.staleAccessKeyId} of IAM user '${userName}' is the previous key of the secret (AWSPREVIOUS), still Active ` +
+      `after an earlier rotation could not retire it, and was last used at ${lastUsed.toISOString()}, within requireUnusedSeconds ` +
+      `(${window}); nothing was changed: move its consumers to the current key, then retry`,
+  );
+}
+
 /** A key-state refusal that, while another rotation holds the user, may be that rotation's doing. */
 function isKeyStateError(error: unknown): boolean {
   return error instanceof KeyStateConflictError || error instanceof AmbiguousCurrentKeyError;
@@ -91,7 +148,7 @@ function isKeyStateError(error: unknown): boolean {
  *
  * @throws ValidationError, UserNotFoundError, AccessKeyNotFoundError, UserOutOfScopeError,
  *   RotationInProgressError, SecretNotFoundError, SecretMismatchError, AmbiguousCurrentKeyError,
- *   KeyStateConflictError
+ *   KeyStateConflictError, OldKeyInUseError (an unfinished retirement's key is still in use)
  */
 export async function planRotation(
   deps: Pick<RotationDeps, 'directory' | 'secrets' | 'lock' | 'clock'>,
@@ -123,7 +180,8 @@ export async function planRotation(
   try {
     const keys = await deps.directory.listAccessKeys(userName);
     const known = await knownCurrentKey(deps, input, userName);
-    keyPlan = planKeys(keys, known, { userName });
+    keyPlan = planKeys(keys, known, { userName }, await keyEvidence(deps, input, keys, known, userName));
+    await assertRetiringKeyUnused(deps, keyPlan, input, userName);
   } catch (error) {
     if (!input.dryRun) await releaseAfterFailure(deps.lock, userName, rotationId);
     if (otherHolder && isKeyStateError(error)) {

@@ -1,7 +1,7 @@
 import { KeyStateConflictError, OldKeyInUseError, OldKeyRecentlyUsedError, ValidationError } from '../errors';
 import { clientRequestTokenFor } from '../tokens';
 import type { AccessKeyInfo, DeliveryResult, KeyStatus, NewKeyRef, RotationOutput, RotationPlan } from '../types';
-import { OLD_KEY_USAGE_SLACK_SECONDS, assertLockHeld } from './common';
+import { OLD_KEY_USAGE_SLACK_SECONDS, assertLockHeld, describeFailure, releaseAtEnd } from './common';
 import type { RotationDeps } from './deps';
 
 export interface RetireRequest {
@@ -107,6 +107,7 @@ async function deactivate(deps: RetireDeps, request: RetireRequest): Promise<Dea
 
 async function finish(deps: RetireDeps, request: RetireRequest): Promise<RotationOutput> {
   const { plan, newKey, delivery } = request;
+  const warnings: string[] = [];
   let previousKey: RotationOutput['previousKey'] = null;
   const oldKeyId = plan.oldAccessKeyId;
   if (oldKeyId !== null && plan.newKeyStatus === 'Inactive') {
@@ -120,18 +121,26 @@ async function finish(deps: RetireDeps, request: RetireRequest): Promise<Rotatio
         `access key ${oldKeyId} of IAM user '${plan.userName}' was re-activated after keyrotate deactivated it; it was kept`,
       );
     }
-    if (plan.oldKey.action === 'delete') {
-      if (oldKey) {
+    previousKey = { id: oldKeyId, action: plan.oldKey.action === 'delete' ? 'deleted' : 'deactivated' };
+    if (plan.oldKey.action === 'delete' && oldKey) {
+      try {
         await assertLockHeld(deps.lock, plan);
         await deps.directory.deleteAccessKey(plan.userName, oldKeyId);
+      } catch (error) {
+        // The rotation is done: the new key is delivered, verified, and the old one Inactive.
+        // Failing now would report it as failed (for PGP, losing the encrypted secret) over a
+        // clean-up that the next rotation does anyway: an Inactive key is its stale key.
+        previousKey = { id: oldKeyId, action: 'deactivated' };
+        warnings.push(
+          `access key ${oldKeyId} of IAM user '${plan.userName}' is Inactive but could not be deleted ` +
+            `(${describeFailure(error)}); the next rotation deletes it, or delete it yourself`,
+        );
       }
-      previousKey = { id: oldKeyId, action: 'deleted' };
-    } else {
-      previousKey = { id: oldKeyId, action: 'deactivated' };
     }
   }
-  // Releasing is idempotent: a re-run after a crash here finds the work done and the lock free.
-  await deps.lock.release(plan.userName, plan.rotationId);
+  // Idempotent: a re-run after a crash here finds the work done and the lock free.
+  const released = await releaseAtEnd(deps.lock, plan);
+  if (released !== null) warnings.push(released);
 
   const deliveryFields =
     delivery.type === 'secretsManager'
@@ -151,6 +160,7 @@ async function finish(deps: RetireDeps, request: RetireRequest): Promise<Rotatio
     ...deliveryFields,
     previousKey,
     rotationId: plan.rotationId,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -158,7 +168,9 @@ async function finish(deps: RetireDeps, request: RetireRequest): Promise<Rotatio
  * DeactivateOldKey (`step: 'deactivate'`): checks `requireUnusedSeconds`, then sets the old key
  * Inactive. With newKeyStatus Inactive it instead sets the NEW key Inactive and keeps the old one.
  * DeleteOldKey (`step: 'finish'`): deletes the old key when oldKey.action is 'delete', releases
- * the lock and returns the RotationOutput. Both idempotent; no old key → no-ops.
+ * the lock and returns the RotationOutput. Both idempotent; no old key → no-ops. Once the old key
+ * is Inactive the rotation has succeeded: a failed delete or release is a `warnings` entry, not
+ * an error.
  * @throws OldKeyRecentlyUsedError (retried), OldKeyInUseError, RotationLockLostError,
  *   KeyStateConflictError
  */

@@ -1,7 +1,7 @@
 import { SecretNotFoundError, ValidationError } from '../errors';
 import { clientRequestTokenFor } from '../tokens';
 import type { DeliveryResult, NewKeyRef, RotationPlan } from '../types';
-import { assertLockHeld } from './common';
+import { assertLockHeld, releaseAtEnd } from './common';
 import type { RotationDeps } from './deps';
 
 export interface RollBackRequest {
@@ -17,6 +17,21 @@ export interface RollBackResult {
   readonly deletedKeys: readonly string[];
   /** This rotation's secret version that lost AWSPENDING, or null. */
   readonly withdrawnVersion: string | null;
+  /** Present only when the lock could not be released (it frees itself at plan.lockExpiresAt). */
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * The end of every mode. Best effort: this step runs because the rotation already failed, and
+ * failing here would replace that error (the one the operator needs) with a lock error.
+ */
+async function withRelease(
+  deps: Pick<RotationDeps, 'lock'>,
+  plan: RotationPlan,
+  result: Omit<RollBackResult, 'warnings'>,
+): Promise<RollBackResult> {
+  const warning = await releaseAtEnd(deps.lock, plan);
+  return warning === null ? result : { ...result, warnings: [warning] };
 }
 
 const NOTHING: RollBackResult = { deletedKeys: [], withdrawnVersion: null };
@@ -35,7 +50,8 @@ async function versionsOrNone(deps: Pick<RotationDeps, 'secrets'>, secretId: str
  * RollBack (`mode: 'rollback'`): deletes every key of the user not in plan.snapshot (the new key
  * and any orphan; never a snapshot key), withdraws AWSPENDING from this rotation's secret version
  * unless it became AWSCURRENT (then nothing is rolled back), releases the lock.
- * ReleaseLock (`mode: 'release'`): only releases the lock. Both idempotent.
+ * ReleaseLock (`mode: 'release'`): only releases the lock. Both idempotent. The release is best
+ * effort in both modes: a failure is returned in `warnings`, never thrown.
  *
  * `newKey` and `delivery` are not needed: a step may have crashed before returning them, so the
  * keys are found from the snapshot and the secret version from the rotation id.
@@ -46,10 +62,7 @@ export async function rollBack(
   request: RollBackRequest,
 ): Promise<RollBackResult> {
   const { plan } = request;
-  if (request.mode === 'release') {
-    await deps.lock.release(plan.userName, plan.rotationId);
-    return NOTHING;
-  }
+  if (request.mode === 'release') return withRelease(deps, plan, NOTHING);
   if (request.mode !== 'rollback') throw new ValidationError('mode', 'must be "rollback" or "release"');
 
   let pendingVersion: string | null = null;
@@ -58,10 +71,7 @@ export async function rollBack(
     const versions = await versionsOrNone(deps, plan.delivery.secretId);
     const ours = versions.find((v) => v.versionId === token);
     // Consumers may already read the new key (invariant 6): keep it, and only let go of the user.
-    if (ours?.stages.includes('AWSCURRENT')) {
-      await deps.lock.release(plan.userName, plan.rotationId);
-      return NOTHING;
-    }
+    if (ours?.stages.includes('AWSCURRENT')) return withRelease(deps, plan, NOTHING);
     if (ours?.stages.includes('AWSPENDING')) pendingVersion = token;
   }
   const keys = await deps.directory.listAccessKeys(plan.userName);
@@ -75,6 +85,5 @@ export async function rollBack(
     }
     for (const accessKeyId of extra) await deps.directory.deleteAccessKey(plan.userName, accessKeyId);
   }
-  await deps.lock.release(plan.userName, plan.rotationId);
-  return { deletedKeys: extra, withdrawnVersion: pendingVersion };
+  return withRelease(deps, plan, { deletedKeys: extra, withdrawnVersion: pendingVersion });
 }
