@@ -27,6 +27,29 @@ export function sdkClientConfig(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/**
+ * Settings for a client whose calls must be sent exactly once: no SDK retry, whatever
+ * AWS_MAX_ATTEMPTS says (an explicit `maxAttempts` wins over it).
+ *
+ * The SDK re-sends a call whose answer was lost (connection reset, timeout), but the lost answer
+ * may follow a call AWS carried out. Re-sending is harmless for every call keyrotate makes but
+ * one, IAM CreateAccessKey:
+ * - CreateAccessKey makes a new key each time: a re-send leaves an orphan (a key whose secret
+ *   nobody has), or IAM refuses it with LimitExceeded when the user is full. Sent once, a lost
+ *   answer fails the step with TransientAwsError; the state machine runs CreateKey again (or
+ *   Secrets Manager re-invokes createSecret), which first deletes the keys its snapshot does not
+ *   know: its own orphan. A throttled CreateAccessKey is not re-sent by the SDK either; that
+ *   retry falls to the state machine too (one such call per rotation).
+ * - Safe to re-send: IAM UpdateAccessKey (same status again), DeleteAccessKey (NoSuchEntity is
+ *   "already gone"); Secrets Manager PutSecretValue (keyed by ClientRequestToken), and
+ *   UpdateSecretVersionStage (a re-send refused because the label already moved is recognised
+ *   by reading the labels again); DynamoDB lock PutItem (the condition accepts the same owner) and
+ *   DeleteItem (a failed condition is "already released"); KMS Encrypt/Decrypt (no state); reads.
+ */
+export function sdkClientConfigWithoutRetries(env: NodeJS.ProcessEnv = process.env) {
+  return { ...sdkClientConfig(env), maxAttempts: 1 };
+}
+
 function lazily<T>(create: () => T): () => T {
   let client: T | undefined;
   return () => (client ??= create());
@@ -37,3 +60,5 @@ export const iamClient = /* @__PURE__ */ lazily(() => new IAMClient(sdkClientCon
 export const secretsManagerClient = /* @__PURE__ */ lazily(() => new SecretsManagerClient(sdkClientConfig()));
 export const kmsClient = /* @__PURE__ */ lazily(() => new KMSClient(sdkClientConfig()));
 export const dynamoDbClient = /* @__PURE__ */ lazily(() => new DynamoDBClient(sdkClientConfig()));
+/** IAM for CreateAccessKey only: sent once (see sdkClientConfigWithoutRetries). */
+export const iamClientWithoutRetries = /* @__PURE__ */ lazily(() => new IAMClient(sdkClientConfigWithoutRetries()));

@@ -5,6 +5,9 @@
  * which one it asked about and raises the matching typed error. "Already done" is success:
  * deleting a key that is gone resolves 'absent', and UpdateAccessKey to the status a key already
  * has is accepted by IAM as is.
+ *
+ * CreateAccessKey is the exception: it is not idempotent, so it is sent exactly once (no SDK
+ * retry) and a lost answer is a TransientAwsError for the caller to reconcile (see createAccessKey).
  */
 import {
   CreateAccessKeyCommand,
@@ -19,6 +22,7 @@ import { AccessKeyNotFoundError, AwsRequestError, KeyStateConflictError, UserNot
 import type { AccessKeyDirectory, CreatedAccessKey, IamUser } from '../core/ports';
 import type { AccessKeyInfo, KeyStatus } from '../core/types';
 import { callAws, hasAwsErrorCode, toKeyRotateError } from './aws-errors';
+import { iamClientWithoutRetries } from './clients';
 
 /** IAM's `Expired` status (and anything newer) cannot authenticate: for rotation it is Inactive. */
 function keyStatus(status: string | undefined): KeyStatus {
@@ -37,16 +41,25 @@ export interface IamAccessKeyDirectoryOptions {
    * @default true
    */
   readonly lastUsedDates?: boolean;
+  /**
+   * The client that sends CreateAccessKey. It must not retry (maxAttempts 1): a re-sent
+   * CreateAccessKey makes a second key when the first answer was lost.
+   * @default the container's `iamClientWithoutRetries()` (clients.ts), made on first use
+   */
+  readonly createKeyClient?: IAMClient;
 }
 
 export class IamAccessKeyDirectory implements AccessKeyDirectory {
   private readonly lastUsedDates: boolean;
+  private readonly createKeyClient: () => IAMClient;
 
   constructor(
     private readonly iam: IAMClient,
     options: IamAccessKeyDirectoryOptions = {},
   ) {
     this.lastUsedDates = options.lastUsedDates ?? true;
+    const { createKeyClient } = options;
+    this.createKeyClient = createKeyClient ? () => createKeyClient : iamClientWithoutRetries;
   }
 
   async getUser(userName: string): Promise<IamUser> {
@@ -101,11 +114,18 @@ export class IamAccessKeyDirectory implements AccessKeyDirectory {
     return keys;
   }
 
+  /**
+   * Sent once, through `createKeyClient`: when the answer is lost (connection reset, timeout)
+   * IAM may have made the key all the same, and a re-send here would make a second one (an
+   * orphan, or LimitExceeded for a user that had a key). The lost answer fails with
+   * TransientAwsError instead; the caller's retry must first delete a key it did not expect
+   * (CreateKey deletes the keys its plan's snapshot does not know).
+   */
   async createAccessKey(userName: string): Promise<CreatedAccessKey> {
     const operation = 'IAM CreateAccessKey';
     const { AccessKey: key } = await callAws(
       operation,
-      () => this.iam.send(new CreateAccessKeyCommand({ UserName: userName })),
+      () => this.createKeyClient().send(new CreateAccessKeyCommand({ UserName: userName })),
       (error) => {
         if (hasAwsErrorCode(error, 'NoSuchEntity')) return new UserNotFoundError(userName, { cause: error });
         // The plan made room for the new key; a full user means someone created a key meanwhile.

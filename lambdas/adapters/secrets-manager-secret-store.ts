@@ -3,7 +3,8 @@
  *
  * Every write is idempotent: PutSecretValue is keyed by its ClientRequestToken (same token, same
  * value is ignored by Secrets Manager), and stage moves look at where the label is before moving
- * it, so a re-run after a crash converges instead of failing.
+ * it (a re-run after a crash converges instead of failing) and again after a failed move (the
+ * answer to a move that happened can be lost, and its re-send is refused).
  *
  * No SDK message reaches a keyrotate error: a PutSecretValue request carries the secret.
  */
@@ -18,6 +19,24 @@ import {
 import { AwsRequestError, KeyStateConflictError, SecretMismatchError, SecretNotFoundError } from '../core/errors';
 import type { SecretStore, SecretVersion } from '../core/ports';
 import { callAws, hasAwsErrorCode, toKeyRotateError } from './aws-errors';
+
+/** Names a version, or none: a label may be on no version at all. */
+function version(versionId: string | undefined): string {
+  return versionId === undefined ? 'no version' : `version ${versionId}`;
+}
+
+function misplacedStage(
+  secretId: string,
+  stage: string,
+  holder: string | undefined,
+  expected: string | undefined,
+  options?: { cause?: unknown },
+): KeyStateConflictError {
+  return new KeyStateConflictError(
+    `stage ${stage} of secret '${secretId}' is on ${version(holder)}, not on ${version(expected)} as expected`,
+    options,
+  );
+}
 
 function notFound(secretId: string) {
   return (error: unknown) =>
@@ -115,38 +134,60 @@ export class SecretsManagerSecretStore implements SecretStore {
 
   async moveStage(secretId: string, stage: string, toVersionId: string, fromVersionId?: string): Promise<void> {
     const holder = await this.stageHolder(secretId, stage);
+    // Already done (a re-run): no call, and none that Secrets Manager would refuse.
     if (holder === toVersionId) return;
     if (holder !== undefined && fromVersionId !== undefined && holder !== fromVersionId) {
-      throw new KeyStateConflictError(
-        `stage ${stage} of secret '${secretId}' is on version ${holder}, not on ${fromVersionId} as expected`,
-      );
+      throw misplacedStage(secretId, stage, holder, fromVersionId);
     }
-    await callAws(
-      'SecretsManager UpdateSecretVersionStage',
-      () =>
-        this.secretsManager.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: secretId,
-            VersionStage: stage,
-            MoveToVersionId: toVersionId,
-            // Secrets Manager refuses to move a label without naming the version that holds it.
-            RemoveFromVersionId: holder,
-          }),
-        ),
-      notFound(secretId),
+    await this.updateStage(
+      secretId,
+      stage,
+      // Secrets Manager refuses to move a label without naming the version that holds it.
+      { MoveToVersionId: toVersionId, RemoveFromVersionId: holder },
+      (now) => now === toVersionId,
     );
   }
 
   async removeStage(secretId: string, stage: string, fromVersionId: string): Promise<void> {
     if ((await this.stageHolder(secretId, stage)) !== fromVersionId) return;
-    await callAws(
-      'SecretsManager UpdateSecretVersionStage',
-      () =>
-        this.secretsManager.send(
-          new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: stage, RemoveFromVersionId: fromVersionId }),
-        ),
-      notFound(secretId),
-    );
+    await this.updateStage(secretId, stage, { RemoveFromVersionId: fromVersionId }, (now) => now !== fromVersionId);
+  }
+
+  /**
+   * One UpdateSecretVersionStage, judged by its effect when it fails. The answer to a call that
+   * did move the label can be lost; the SDK's retry (or the step's re-run) then names a
+   * RemoveFromVersionId that no longer holds the label, and Secrets Manager refuses it with
+   * InvalidParameterException although the work is done. So after any failure but a missing
+   * secret the labels are read again: `done(holder)` is success; a refusal while the label sits
+   * where this call did not expect it is a KeyStateConflictError (someone else moved it);
+   * otherwise the call's own error stands (a transient one is retried by the state machine).
+   */
+  private async updateStage(
+    secretId: string,
+    stage: string,
+    change: { MoveToVersionId?: string; RemoveFromVersionId: string | undefined },
+    done: (holder: string | undefined) => boolean,
+  ): Promise<void> {
+    try {
+      await this.secretsManager.send(
+        new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: stage, ...change }),
+      );
+    } catch (error) {
+      const failure = notFound(secretId)(error) ?? toKeyRotateError('SecretsManager UpdateSecretVersionStage', error);
+      if (failure instanceof SecretNotFoundError) throw failure;
+      let holder: string | undefined;
+      try {
+        holder = await this.stageHolder(secretId, stage);
+      } catch {
+        // The labels cannot be read now: the call's own error says more.
+        throw failure;
+      }
+      if (done(holder)) return;
+      if (hasAwsErrorCode(error, 'InvalidParameter') && holder !== change.RemoveFromVersionId) {
+        throw misplacedStage(secretId, stage, holder, change.RemoveFromVersionId, { cause: error });
+      }
+      throw failure;
+    }
   }
 
   private async stageHolder(secretId: string, stage: string): Promise<string | undefined> {

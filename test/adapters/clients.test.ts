@@ -1,4 +1,10 @@
-import { iamClient, kmsClient, sdkClientConfig } from '../../lambdas/adapters/clients';
+import {
+  iamClient,
+  iamClientWithoutRetries,
+  kmsClient,
+  sdkClientConfig,
+  sdkClientConfigWithoutRetries,
+} from '../../lambdas/adapters/clients';
 
 // Clients are created lazily: the first call below sees this environment.
 delete process.env.AWS_MAX_ATTEMPTS;
@@ -24,5 +30,21 @@ describe('clients', () => {
     const client = kmsClient();
 
     expect(await client.config.maxAttempts()).toBe(3);
+  });
+
+  it('sends CreateAccessKey once: one attempt, even when AWS_MAX_ATTEMPTS asks for more', async () => {
+    // Prepare
+    process.env.AWS_MAX_ATTEMPTS = '5';
+
+    // Act
+    const client = iamClientWithoutRetries();
+    const maxAttempts = await client.config.maxAttempts();
+    delete process.env.AWS_MAX_ATTEMPTS;
+
+    // Assess
+    expect(maxAttempts).toBe(1);
+    expect(client).not.toBe(iamClient());
+    expect(iamClientWithoutRetries()).toBe(client);
+    expect(sdkClientConfigWithoutRetries({ AWS_MAX_ATTEMPTS: '5' })).toEqual({ ...sdkClientConfig({ AWS_MAX_ATTEMPTS: '5' }), maxAttempts: 1 });
   });
 });

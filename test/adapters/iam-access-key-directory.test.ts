@@ -9,6 +9,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
+import { iamClientWithoutRetries } from '../../lambdas/adapters/clients';
 import { IamAccessKeyDirectory } from '../../lambdas/adapters/iam-access-key-directory';
 import {
   AccessDeniedError,
@@ -17,7 +18,7 @@ import {
   TransientAwsError,
   UserNotFoundError,
 } from '../../lambdas/core/errors';
-import { awsError } from './sdk-errors';
+import { awsError, socketError } from './sdk-errors';
 
 const iamMock = mockClient(IAMClient);
 const directory = new IamAccessKeyDirectory(new IAMClient({ region: 'eu-west-1' }));
@@ -156,6 +157,65 @@ describe('IamAccessKeyDirectory.createAccessKey', () => {
 
     await expect(directory.createAccessKey('ghost')).rejects.toThrow(UserNotFoundError);
     await expect(directory.createAccessKey('admin')).rejects.toThrow(AccessDeniedError);
+  });
+});
+
+describe('IamAccessKeyDirectory.createAccessKey when the answer is lost', () => {
+  const iam = new IAMClient({ region: 'eu-west-1' });
+  const createKeyClient = new IAMClient({ region: 'eu-west-1', maxAttempts: 1 });
+  const once = new IamAccessKeyDirectory(iam, { createKeyClient });
+
+  /** IAM's keys of user 'smtp': CreateAccessKey makes one, then the answer is lost with `lost`. */
+  function createsThenLoses(lost: Error): string[] {
+    const keys: string[] = [];
+    iamMock.on(CreateAccessKeyCommand).callsFake(() => {
+      keys.push(`AKIANEW${keys.length + 1}`);
+      throw lost;
+    });
+    return keys;
+  }
+
+  it('sends CreateAccessKey through the client without retries, and every other call through the main client', async () => {
+    // Prepare
+    iamMock.on(CreateAccessKeyCommand).resolves({ AccessKey: { UserName: 'smtp', AccessKeyId: 'AKIANEW', SecretAccessKey: 's', Status: 'Active' } });
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+
+    // Act
+    await once.createAccessKey('smtp');
+    await once.setAccessKeyStatus('smtp', 'AKIAOLD', 'Inactive');
+
+    // Assess
+    expect(iamMock.commandCalls(CreateAccessKeyCommand).map((call) => call.thisValue)).toEqual([createKeyClient]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((call) => call.thisValue)).toEqual([iam]);
+  });
+
+  it("uses the container's client without retries when none is given", async () => {
+    // Prepare
+    iamMock.on(CreateAccessKeyCommand).resolves({ AccessKey: { UserName: 'smtp', AccessKeyId: 'AKIANEW', SecretAccessKey: 's', Status: 'Active' } });
+
+    // Act
+    await directory.createAccessKey('smtp');
+
+    // Assess
+    expect(iamMock.commandCalls(CreateAccessKeyCommand).map((call) => call.thisValue)).toEqual([iamClientWithoutRetries()]);
+  });
+
+  it.each([
+    ['a reset connection', socketError('ECONNRESET', 'socket hang up')],
+    ['a connection closed without a code', new Error('socket hang up')],
+    ['a request timeout', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' })],
+  ])('fails with TransientAwsError after %s, having sent CreateAccessKey once', async (_what, lost) => {
+    // Prepare: IAM makes the key, the answer never arrives
+    const keys = createsThenLoses(lost);
+
+    // Act
+    const failure = once.createAccessKey('smtp');
+
+    // Assess: one key, no second attempt; the step's retry reconciles (deletes it, creates anew)
+    await expect(failure).rejects.toThrow(TransientAwsError);
+    await expect(failure).rejects.toThrow('IAM CreateAccessKey failed transiently');
+    expect(keys).toEqual(['AKIANEW1']);
+    expect(iamMock.commandCalls(CreateAccessKeyCommand)).toHaveLength(1);
   });
 });
 

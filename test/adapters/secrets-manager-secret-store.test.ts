@@ -10,8 +10,14 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerSecretStore } from '../../lambdas/adapters/secrets-manager-secret-store';
-import { KeyStateConflictError, SecretMismatchError, SecretNotFoundError, TransientAwsError } from '../../lambdas/core/errors';
-import { awsError } from './sdk-errors';
+import {
+  AwsRequestError,
+  KeyStateConflictError,
+  SecretMismatchError,
+  SecretNotFoundError,
+  TransientAwsError,
+} from '../../lambdas/core/errors';
+import { awsError, socketError } from './sdk-errors';
 
 const smMock = mockClient(SecretsManagerClient);
 const store = new SecretsManagerSecretStore(new SecretsManagerClient({ region: 'eu-west-1' }));
@@ -223,5 +229,134 @@ describe('SecretsManagerSecretStore.removeStage', () => {
     await store.removeStage('smtp', 'AWSPENDING', 'token');
 
     expect(smMock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+  });
+});
+
+describe('SecretsManagerSecretStore stage changes whose answer is lost', () => {
+  /** What Secrets Manager answers a RemoveFromVersionId that does not hold the label. */
+  const refused = () => awsError('InvalidParameterException', 400, 'RemoveFromVersionId must be the version that has the label');
+  const lost = () => socketError('ECONNRESET', 'socket hang up');
+
+  /**
+   * A secret's labels in a model that DescribeSecret reads and UpdateSecretVersionStage changes
+   * as Secrets Manager does; `answers` says, call by call, what the caller gets after the change
+   * (an error: the change happened, the answer was lost or the re-send refused) or instead of
+   * it (`refuse-before`: refused, nothing changed).
+   */
+  function secretWithLabels(labels: Record<string, string[]>, answers: (Error | 'ok' | 'refuse-before')[]) {
+    smMock.on(DescribeSecretCommand).callsFake(() => ({ ARN, Name: 'smtp', VersionIdsToStages: structuredClone(labels) }));
+    smMock.on(UpdateSecretVersionStageCommand).callsFake((input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
+      const answer = answers.shift() ?? 'ok';
+      if (answer === 'refuse-before') throw refused();
+      const { VersionStage: stage, MoveToVersionId: to, RemoveFromVersionId: from } = input;
+      if (from !== undefined) labels[from] = (labels[from] ?? []).filter((s) => s !== stage);
+      if (to !== undefined) labels[to] = [...(labels[to] ?? []), stage];
+      if (answer !== 'ok') throw answer;
+      return { ARN };
+    });
+    return labels;
+  }
+
+  it.each([
+    ['the SDK re-sent it and Secrets Manager refused the re-send', refused()],
+    ['the connection was reset', lost()],
+  ])('moves a stage whose answer was lost because %s', async (_how, answer) => {
+    // Prepare
+    const labels = secretWithLabels({ old: ['AWSCURRENT'], new: ['AWSPENDING'] }, [answer]);
+
+    // Act
+    await store.moveStage('smtp', 'AWSCURRENT', 'new', 'old');
+
+    // Assess: the label moved once, and reading it again told the adapter so
+    expect(labels).toEqual({ old: [], new: ['AWSPENDING', 'AWSCURRENT'] });
+    expect(smMock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+    expect(smMock.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+  });
+
+  it.each([
+    ['the SDK re-sent it and Secrets Manager refused the re-send', refused()],
+    ['the connection was reset', lost()],
+  ])('removes a stage whose answer was lost because %s', async (_how, answer) => {
+    // Prepare
+    const labels = secretWithLabels({ old: ['AWSPREVIOUS'], token: ['AWSCURRENT', 'AWSPENDING'] }, [answer]);
+
+    // Act
+    await store.removeStage('smtp', 'AWSPENDING', 'token');
+
+    // Assess
+    expect(labels).toEqual({ old: ['AWSPREVIOUS'], token: ['AWSCURRENT'] });
+    expect(smMock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+  });
+
+  it('keeps a refusal that changed nothing as the terminal AwsRequestError, for a move and a removal', async () => {
+    // Prepare
+    const labels = secretWithLabels({ old: ['AWSCURRENT'], new: ['AWSPENDING'] }, ['refuse-before', 'refuse-before']);
+
+    // Act
+    const moveError: unknown = await store.moveStage('smtp', 'AWSCURRENT', 'new', 'old').catch((e: unknown) => e);
+    const removalError: unknown = await store.removeStage('smtp', 'AWSPENDING', 'new').catch((e: unknown) => e);
+
+    // Assess
+    expect(moveError).toBeInstanceOf(AwsRequestError);
+    expect(moveError).toMatchObject({ message: 'SecretsManager UpdateSecretVersionStage failed (InvalidParameterException)' });
+    expect(removalError).toBeInstanceOf(AwsRequestError);
+    expect(labels).toEqual({ old: ['AWSCURRENT'], new: ['AWSPENDING'] });
+  });
+
+  it('keeps a lost connection that changed nothing as TransientAwsError (the state machine retries)', async () => {
+    // Prepare
+    smMock.on(DescribeSecretCommand).resolves({ ARN, Name: 'smtp', VersionIdsToStages: { old: ['AWSCURRENT'], new: ['AWSPENDING'] } });
+    smMock.on(UpdateSecretVersionStageCommand).rejects(socketError('ECONNREFUSED'));
+
+    // Act
+    const move = store.moveStage('smtp', 'AWSCURRENT', 'new', 'old');
+
+    // Assess
+    await expect(move).rejects.toThrow(TransientAwsError);
+  });
+
+  it('fails with KeyStateConflictError when a refused move finds the stage on a third version', async () => {
+    // Prepare: between the read and the move, someone else moved the label
+    let reads = 0;
+    smMock.on(DescribeSecretCommand).callsFake(() => {
+      reads += 1;
+      return { ARN, Name: 'smtp', VersionIdsToStages: reads === 1 ? { old: ['AWSCURRENT'], new: ['AWSPENDING'] } : { old: [], new: ['AWSPENDING'], other: ['AWSCURRENT'] } };
+    });
+    smMock.on(UpdateSecretVersionStageCommand).rejects(refused());
+
+    // Act
+    const move = store.moveStage('smtp', 'AWSCURRENT', 'new', 'old');
+
+    // Assess
+    await expect(move).rejects.toThrow(KeyStateConflictError);
+    await expect(move).rejects.toThrow("stage AWSCURRENT of secret 'smtp' is on version other, not on version old as expected");
+  });
+
+  it("keeps the call's own error when the labels cannot be read again", async () => {
+    // Prepare
+    smMock
+      .on(DescribeSecretCommand)
+      .resolvesOnce({ ARN, Name: 'smtp', VersionIdsToStages: { old: ['AWSCURRENT'], new: ['AWSPENDING'] } })
+      .rejects(awsError('AccessDeniedException', 400));
+    smMock.on(UpdateSecretVersionStageCommand).rejects(lost());
+
+    // Act
+    const move = store.moveStage('smtp', 'AWSCURRENT', 'new', 'old');
+
+    // Assess
+    await expect(move).rejects.toThrow(TransientAwsError);
+  });
+
+  it('fails with SecretNotFoundError, without reading again, when the secret is gone', async () => {
+    // Prepare
+    describes({ old: ['AWSCURRENT'], new: ['AWSPENDING'] });
+    smMock.on(UpdateSecretVersionStageCommand).rejects(notFound());
+
+    // Act
+    const move = store.moveStage('smtp', 'AWSCURRENT', 'new', 'old');
+
+    // Assess
+    await expect(move).rejects.toThrow(SecretNotFoundError);
+    expect(smMock.commandCalls(DescribeSecretCommand)).toHaveLength(1);
   });
 });
