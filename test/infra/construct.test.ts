@@ -189,10 +189,10 @@ describe('least privilege, one role per Lambda', () => {
     lockAndDynamoKms(s, ['dynamodb:PutItem', 'dynamodb:GetItem']);
   });
 
-  test('PurgeStaleKey: deletes keys of users in scope only, checks the lock', () => {
+  test('PurgeStaleKey: deactivates (an unfinished retirement) and deletes keys of users in scope only, checks the lock', () => {
     const s = role('purgeStaleKey');
-    expect(actionsOf(s)).toEqual(['dynamodb:GetItem', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'kms:Decrypt', 'kms:DescribeKey']);
-    iamOn(s, ['iam:ListAccessKeys', 'iam:DeleteAccessKey']);
+    expect(actionsOf(s)).toEqual(['dynamodb:GetItem', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'kms:Decrypt', 'kms:DescribeKey']);
+    iamOn(s, ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey']);
     lockAndDynamoKms(s, ['dynamodb:GetItem']);
   });
 
