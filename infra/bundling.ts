@@ -5,10 +5,11 @@
  */
 import * as path from 'node:path';
 import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { projectRoot } from './project-root';
 import { slimNodejsBundling } from './slim-bundling';
 
 /** The repository root (package.json, package-lock.json, lambdas/). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const PROJECT_ROOT = projectRoot();
 
 /** Where the handler files live; each exports `handler` (docs/internals.md). */
 export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambdas', 'handlers');

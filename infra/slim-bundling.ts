@@ -33,11 +33,15 @@
  * and AWS_SECRET_ACCESS_KEY.
  */
 import path from 'node:path';
+import { projectRoot } from './project-root';
 import type { BuildOptions, Metafile } from 'esbuild';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
-/** Shims live beside this file, so the aliases work from any working directory. */
-export const SHIMS_DIR = path.join(__dirname, 'shims');
+/**
+ * The shims' absolute directory, so the aliases work from any working directory. Found from the
+ * project root, not `__dirname`: this module also runs from the CLI bundle in dist/.
+ */
+export const SHIMS_DIR = path.join(projectRoot(), 'infra', 'shims');
 
 /**
  * Import path → module that replaces it in every Lambda bundle. Absolute paths: esbuild
