@@ -137,7 +137,8 @@ export class AccessKeyRotation extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Locks live minutes to days and expire on their own: nothing worth retaining.
+      // Locks expire on their own, and the delivery records only serve this deployment's own
+      // later rotations: nothing worth retaining once the stack is gone.
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

@@ -30,7 +30,8 @@ const none = [] as const;
 // IAM: GetAccessKeyLastUsed only where a key's last use matters (Plan starting from an
 // accessKeyId or checking an unfinished retirement against requireUnusedSeconds, the
 // DeactivateOldKey requireUnusedSeconds check); the other handlers list keys without it.
-// Lock: acquire = PutItem, assertHeld/holder = GetItem, release = DeleteItem.
+// Lock: acquire = PutItem, assertHeld/holder = GetItem, release = DeleteItem; the delivery record
+// (a separate item of the same table) is written with PutItem and read with GetItem.
 // Secrets Manager: DescribeSecret reads staging labels before a label moves or a value is
 // written; only the rotation Lambda reads version creation dates (ListSecretVersionIds).
 export const STATE_MACHINE_ACCESS: Readonly<Record<StateMachineLambdaName, LambdaAccess>> = {
@@ -81,7 +82,8 @@ export const STATE_MACHINE_ACCESS: Readonly<Record<StateMachineLambdaName, Lambd
     // STS GetCallerIdentity is signed with the new key itself and needs no permission.
     iam: none,
     secretsManager: none,
-    lock: none,
+    // The delivery record: the lock is checked (GetItem), then the record written (PutItem).
+    lock: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     seal: none,
     open: ['secretAccessKey'],
   },

@@ -4,6 +4,12 @@
  * records one, its key snapshot: `snapshot` (a list of key id strings; a list rather than a
  * string set because a user may have no key) and `snapshotTakenAt` (ISO time).
  *
+ * The same table keeps one more item per user that a rotation reached delivery for: the delivery
+ * record (port `recordDelivery`), under the key `<userName>#delivered` (`#` cannot occur in an
+ * IAM user name, so it never meets a lock item): `{ accessKeyId, replacedAccessKeyId, rotationId,
+ * at (ISO time) }`, without `ttl`. It is a separate item so that taking a lock (PutItem replaces
+ * the lock item) and releasing it (DeleteItem) leave it alone.
+ *
  * Conditional writes are DynamoDB's compare-and-set, which every trigger (Step Functions,
  * Secrets Manager rotation, on demand) can share. A lease past `expiresAt` counts as free, so a
  * crashed rotation cannot block a user forever; `ttl` only lets DynamoDB sweep old items,
@@ -18,7 +24,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { RotationInProgressError, RotationLockLostError } from '../core/errors';
-import type { Clock, KeySnapshot, LockHolder, RotationLock } from '../core/ports';
+import type { Clock, DeliveryRecord, KeySnapshot, LockHolder, RotationLock } from '../core/ports';
 import { callAws, hasAwsErrorCode, toKeyRotateError } from './aws-errors';
 
 const systemClock: Clock = { now: () => new Date() };
@@ -45,6 +51,11 @@ function snapshotOf(item: Record<string, AttributeValue>): KeySnapshot | undefin
   if (!ids || Number.isNaN(takenAt.getTime())) return undefined;
   const accessKeyIds = ids.filter((id): id is string => id !== undefined);
   return accessKeyIds.length === ids.length ? { accessKeyIds, takenAt } : undefined;
+}
+
+/** The partition key of a user's delivery record (see the module comment). */
+export function deliveryRecordKey(userName: string): string {
+  return `${userName}#delivered`;
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -122,5 +133,37 @@ export class DynamoDbRotationLock implements RotationLock {
     if (expires < epochSeconds(this.clock.now())) return null;
     const snapshot = item && snapshotOf(item);
     return { owner, expiresAt: new Date(expires * 1000), ...(snapshot ? { snapshot } : {}) };
+  }
+
+  async recordDelivery(userName: string, record: DeliveryRecord): Promise<void> {
+    await callAws('DynamoDB PutItem', () =>
+      this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            userName: { S: deliveryRecordKey(userName) },
+            accessKeyId: { S: record.accessKeyId },
+            replacedAccessKeyId: { S: record.replacedAccessKeyId },
+            rotationId: { S: record.rotationId },
+            at: { S: record.at.toISOString() },
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Anything malformed is no record: it is evidence only when it says exactly what was written. */
+  async deliveryRecord(userName: string): Promise<DeliveryRecord | null> {
+    const { Item: item } = await callAws('DynamoDB GetItem', () =>
+      this.dynamodb.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { userName: { S: deliveryRecordKey(userName) } }, ConsistentRead: true }),
+      ),
+    );
+    const accessKeyId = item?.accessKeyId?.S;
+    const replacedAccessKeyId = item?.replacedAccessKeyId?.S;
+    const rotationId = item?.rotationId?.S;
+    const at = new Date(item?.at?.S ?? Number.NaN);
+    if (!accessKeyId || !replacedAccessKeyId || !rotationId || Number.isNaN(at.getTime())) return null;
+    return { accessKeyId, replacedAccessKeyId, rotationId, at };
   }
 }

@@ -36,6 +36,36 @@ export interface KeyEvidence {
    * consumers were told to stop using it. Set only by the Secrets Manager paths.
    */
   readonly previousAccessKeyId?: string;
+  /**
+   * keyrotate's own delivery record of the user (RotationLock.deliveryRecord): the key an earlier
+   * rotation delivered and verified, and the key it was replacing. Written before that rotation
+   * touched the replaced key, so when both are still Active the retirement is unfinished. The
+   * caller passes it only where the delivery agrees (for Secrets Manager: the secret's AWSCURRENT
+   * value names the delivered key).
+   */
+  readonly delivered?: { readonly accessKeyId: string; readonly replacedAccessKeyId: string; readonly rotationId?: string };
+}
+
+/** The delivery record names `current` as the key delivered and `other` as the key it replaced. */
+function recordSays(evidence: KeyEvidence, current: string, other: string): boolean {
+  return evidence.delivered?.accessKeyId === current && evidence.delivered.replacedAccessKeyId === other;
+}
+
+/** What the operator should do about two Active keys nothing names as current. */
+function ambiguityHint(active: readonly AccessKeyInfo[], evidence: KeyEvidence): string {
+  const record = evidence.delivered;
+  const ids = active.map((k) => k.accessKeyId);
+  if (record && ids.includes(record.accessKeyId) && ids.includes(record.replacedAccessKeyId)) {
+    // Consumers may never have received the delivered key: retiring the replaced one could cut
+    // them off, deleting the delivered one could break a hand-over already made. Their call.
+    return (
+      `rotation ${record.rotationId ?? '(unknown)'} delivered ${record.accessKeyId} (its encryptedSecret is in that execution's ` +
+      `output or history) to replace ${record.replacedAccessKeyId}, but did not retire it: once the consumers use ` +
+      `${record.accessKeyId}, deactivate ${record.replacedAccessKeyId} (the next rotation then deletes it); if nobody ` +
+      `received ${record.accessKeyId}, delete it; then retry`
+    );
+  }
+  return 'deactivate the one nothing uses any more (the next rotation then deletes it and retires the other), or delete it yourself, then retry';
 }
 
 /**
@@ -45,10 +75,13 @@ export interface KeyEvidence {
  * - KeyStateConflictError when the known current key is absent or Inactive, or when another
  *   Active key exists beside it (it may be in use: deactivating it is the owner's decision) —
  *   unless that key is an unfinished retirement: the secret's AWSCURRENT names the current key
- *   and its AWSPREVIOUS names the other Active one. Then the other key is the stale key
- *   (`staleKeyReason: 'unfinishedRetirement'`): PurgeStaleKey deactivates, then deletes it,
- *   after Plan has checked the request's `requireUnusedSeconds` against its last use;
- * - AmbiguousCurrentKeyError for two Active keys and no known current key.
+ *   and its AWSPREVIOUS names the other Active one, or keyrotate's delivery record names the
+ *   current key as delivered and the other Active one as replaced. Then the other key is the
+ *   stale key (`staleKeyReason: 'unfinishedRetirement'`): PurgeStaleKey deactivates, then deletes
+ *   it, after Plan has checked the request's `requireUnusedSeconds` against its last use;
+ * - AmbiguousCurrentKeyError for two Active keys and no known current key; when the delivery
+ *   record names them, the message says which rotation delivered which key and what to do (the
+ *   record alone is no evidence: nobody may have received a PGP ciphertext).
  */
 export function planKeys(
   keys: readonly AccessKeyInfo[],
@@ -84,12 +117,15 @@ export function planKeys(
     // A previous rotation delivered and verified its new key (the secret's AWSCURRENT moved to it,
     // AWSPREVIOUS kept the key it replaced) but failed to retire the old one. Consumers were told
     // to switch, so that key is not a guess: finishing its retirement is the earlier rotation's
-    // own decision. Only the secret can say so; the input cannot.
+    // own decision. Of the outside statements only the secret can say so; the input alone cannot.
+    // keyrotate's delivery record says the same when it names this key as delivered and the
+    // other as the one it replaced (a secret's first value has no AWSPREVIOUS, so only the record
+    // can tell); it may back the input too, being keyrotate's own fact, not the caller's claim.
     const unfinished =
-      knownCurrent.source === 'secretsManager' &&
       others.length === 1 &&
       other !== undefined &&
-      evidence.previousAccessKeyId === other.accessKeyId;
+      ((knownCurrent.source === 'secretsManager' && evidence.previousAccessKeyId === other.accessKeyId) ||
+        recordSays(evidence, current.accessKeyId, other.accessKeyId));
     if (unfinished) {
       retiring = other;
     } else if (others.length > 0) {
@@ -104,13 +140,11 @@ export function planKeys(
     old = current;
     currentKeySource = knownCurrent.source;
   } else {
+    // Nothing names a key (PGP delivery). keyrotate's delivery record alone is no evidence: the
+    // ciphertext may sit in a failed execution nobody read, so its consumers may still be on the
+    // replaced key. The error tells the operator what happened instead.
     if (active.length > 1) {
-      throw new AmbiguousCurrentKeyError(
-        userName,
-        active.map((k) => k.accessKeyId),
-        'deactivate the one nothing uses any more (the next rotation then deletes it and retires the other), ' +
-          'or delete it yourself, then retry',
-      );
+      throw new AmbiguousCurrentKeyError(userName, active.map((k) => k.accessKeyId), ambiguityHint(active, evidence));
     }
     old = active[0] ?? null;
     currentKeySource = old ? 'onlyActiveKey' : 'none';

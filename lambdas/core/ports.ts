@@ -66,6 +66,21 @@ export interface LockHolder {
   readonly snapshot?: KeySnapshot;
 }
 
+/**
+ * keyrotate's own record of the last key it delivered to a user and verified, and the key that
+ * one replaces. Written before the replaced key is touched, and kept after the rotation ends, so
+ * that a rotation which failed to retire the replaced key leaves evidence (not a guess) of which
+ * of the user's two Active keys is the current one (planKeys: unfinished retirement).
+ */
+export interface DeliveryRecord {
+  /** The key keyrotate delivered (stored in the secret or PGP-encrypted) and verified. */
+  readonly accessKeyId: string;
+  /** The key it replaces: the rotation's old key, to be retired. */
+  readonly replacedAccessKeyId: string;
+  readonly rotationId: string;
+  readonly at: Date;
+}
+
 /** One rotation per user at a time, whichever trigger started it. */
 export interface RotationLock {
   /**
@@ -79,6 +94,13 @@ export interface RotationLock {
   release(userName: string, owner: string): Promise<void>;
   /** The live holder (an expired lease is free), for dry runs, messages and re-runs. */
   holder(userName: string): Promise<LockHolder | null>;
+  /**
+   * Stores the user's delivery record (replacing any earlier one). Kept apart from the lock, so
+   * acquiring and releasing the lock never touch it.
+   */
+  recordDelivery(userName: string, record: DeliveryRecord): Promise<void>;
+  /** The user's delivery record, or null when there is none (or it is malformed). */
+  deliveryRecord(userName: string): Promise<DeliveryRecord | null>;
 }
 
 /** Fetches a remote PGP key (keybase:, external:, github:). */

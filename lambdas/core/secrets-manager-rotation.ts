@@ -7,8 +7,9 @@
  * - setSecret: nothing. The "credential in the service" is the IAM key, created in createSecret
  *   so that the stored value names the real key id.
  * - testSecret: STS GetCallerIdentity signed with the pending key, with propagation retries.
- * - finishSecret: AWSCURRENT moves to the new version, then the previous key is deactivated
- *   (or deleted, per configuration) and the lock released (best effort: see finishSecret).
+ * - finishSecret: AWSCURRENT moves to the new version, keyrotate's delivery record is written
+ *   (best effort), then the previous key is deactivated (or deleted, per configuration) and the
+ *   lock released (best effort: see finishSecret).
  *
  * Secrets Manager never re-runs a rotation whose version became AWSCURRENT, even if its
  * finishSecret failed after that. So createSecret first completes such a predecessor's finish
@@ -28,7 +29,7 @@ import { assertUserInScope } from './scope';
 import { checkSesSmtpRegions } from './ses-regions';
 import { buildSecretValue, type ParsedSecretValue, parseSecretValue, secretValueRegions, serializeSecretValue } from './secret-value';
 import { deriveSmtpPasswordV4 } from './smtp-password';
-import { describeFailure, rfc3339 } from './steps/common';
+import { describeFailure, recordDeliveryAfterVerification, rfc3339 } from './steps/common';
 import type { RotationDeps } from './steps/deps';
 import { verifyCredentials } from './steps/verify';
 import type { AccessKeyInfo, OldKeyAction, StoredSecretValue, UserScope } from './types';
@@ -196,7 +197,7 @@ async function createSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
   const { keys, snapshot } = await lockedKeys(ctx, userName);
   const orphans = keys.filter((k) => isOrphan(k, snapshot, known));
   const twoActive = keys.filter((k) => k.status === 'Active' && !orphans.includes(k)).length > 1;
-  const evidence: KeyEvidence = known && twoActive ? await previousKeyEvidence(ctx, userName) : {};
+  const evidence: KeyEvidence = known && twoActive ? await unfinishedRetirementEvidence(ctx, userName, known) : {};
   let plan;
   try {
     plan = planKeys(keys.filter((k) => !orphans.includes(k)), known, { userName }, evidence);
@@ -308,7 +309,19 @@ async function finishSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
   const previous = previousVersion === undefined ? null : await readValue(ctx, { versionId: previousVersion });
 
   const old = previousKeyOf(previous, keys, pending.accessKeyId, userName);
+  // Before the previous key is touched: if retiring it fails and this rotation's lease runs out,
+  // the next rotation still knows which of the two Active keys keyrotate delivered.
+  const recordWarning =
+    old?.status === 'Active'
+      ? await recordDeliveryAfterVerification(deps, { userName, rotationId: token }, {
+          accessKeyId: pending.accessKeyId,
+          replacedAccessKeyId: old.accessKeyId,
+          rotationId: token,
+          at: deps.clock.now(),
+        })
+      : null;
   const previousKey = old ? await retirePrevious(ctx, userName, token, old) : null;
+  const warnings = recordWarning === null ? [] : [recordWarning];
   // AWSCURRENT has moved and the old key is retired: Secrets Manager will not run this rotation
   // again, and reporting it as failed would help nobody. A lock left behind is taken over by
   // the next createSecret (finishPredecessor), or runs out with its lease.
@@ -318,9 +331,9 @@ async function finishSecret(ctx: StepContext): Promise<SecretsManagerStepResult>
     const warning =
       `the lock of IAM user '${userName}' held by rotation ${token} could not be released (${describeFailure(error)}); ` +
       "the next rotation of the secret takes it over, another trigger waits for the lease's end";
-    return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey, warnings: [warning] };
+    return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey, warnings: [...warnings, warning] };
   }
-  return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey };
+  return { step, outcome: 'finished', userName, accessKeyId: pending.accessKeyId, previousKey, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 /** Retires the previous key per KEYROTATE_ROTATION_OLD_KEY_ACTION, holding `owner`'s lock. */
@@ -352,6 +365,20 @@ async function previousKeyEvidence(ctx: StepContext, userName: string): Promise<
     if (error instanceof SecretMismatchError) return {};
     throw error;
   }
+}
+
+/**
+ * Both kinds of evidence of an unfinished retirement: the AWSPREVIOUS key, and keyrotate's
+ * delivery record when the secret's AWSCURRENT value names the key it says was delivered (a
+ * record the secret contradicts proves nothing).
+ */
+async function unfinishedRetirementEvidence(ctx: StepContext, userName: string, known: KnownCurrentKey): Promise<KeyEvidence> {
+  const record = await ctx.deps.lock.deliveryRecord(userName);
+  const delivered =
+    record?.accessKeyId === known.accessKeyId
+      ? { delivered: { accessKeyId: record.accessKeyId, replacedAccessKeyId: record.replacedAccessKeyId } }
+      : {};
+  return { ...delivered, ...(await previousKeyEvidence(ctx, userName)) };
 }
 
 /**

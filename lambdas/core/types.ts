@@ -64,8 +64,9 @@ export type CurrentKeySource = 'secretsManager' | 'oldAccessKeyId' | 'accessKeyI
 
 /**
  * Why the stale key must go first. `inactive`: an Inactive leftover (never current). `unfinishedRetirement`:
- * an Active key an earlier rotation moved the secret off (it is the value labelled AWSPREVIOUS) but
- * failed to retire; PurgeStaleKey deactivates it before deleting it.
+ * an Active key an earlier rotation replaced (the secret was moved off it: the value labelled AWSPREVIOUS;
+ * or keyrotate's delivery record names it as replaced) but failed to retire; PurgeStaleKey deactivates
+ * it before deleting it.
  */
 export type StaleKeyReason = 'inactive' | 'unfinishedRetirement';
 

@@ -1,5 +1,9 @@
-/** VerifyNewKey: proves the new key authenticates as the user (STS), retrying through IAM propagation. */
-import { kmsClient, sdkClientConfig } from '../adapters/clients';
+/**
+ * VerifyNewKey: proves the new key authenticates as the user (STS), retrying through IAM
+ * propagation, then writes keyrotate's delivery record to the lock table.
+ */
+import { dynamoDbClient, kmsClient, sdkClientConfig } from '../adapters/clients';
+import { DynamoDbRotationLock } from '../adapters/dynamodb-rotation-lock';
 import { KmsSecretSealer } from '../adapters/kms-secret-sealer';
 import { StsCredentialVerifier } from '../adapters/sts-credential-verifier';
 import { verifyNewKey } from '../core/steps/verify';
@@ -11,6 +15,7 @@ export const handler = stepHandler(
   () => ({
     sealer: new KmsSecretSealer(kmsClient(), config.kmsKeyId()),
     verifier: new StsCredentialVerifier(sdkClientConfig()),
+    lock: new DynamoDbRotationLock(dynamoDbClient(), config.lockTable()),
     clock: systemClock,
     sleep,
     random,

@@ -190,3 +190,78 @@ describe('DynamoDbRotationLock.holder', () => {
     await expect(lock.holder('smtp')).resolves.toBeNull();
   });
 });
+
+describe('DynamoDbRotationLock delivery record', () => {
+  const record = { accessKeyId: 'AKIANEW0000000000002', replacedAccessKeyId: 'AKIAOLD0000000000001', rotationId: 'rot-1', at: NOW };
+
+  it('writes its own item (`<user>#delivered`), without ttl or condition, so lock writes never touch it', async () => {
+    // Prepare
+    ddbMock.on(PutItemCommand).resolves({});
+
+    // Act
+    await lock.recordDelivery('smtp', record);
+
+    // Assess
+    const [call] = ddbMock.commandCalls(PutItemCommand);
+    expect(call?.args[0].input).toEqual({
+      TableName: 'keyrotate-locks',
+      Item: {
+        userName: { S: 'smtp#delivered' },
+        accessKeyId: { S: record.accessKeyId },
+        replacedAccessKeyId: { S: record.replacedAccessKeyId },
+        rotationId: { S: 'rot-1' },
+        at: { S: NOW.toISOString() },
+      },
+    });
+  });
+
+  it('reads the record back with a consistent read', async () => {
+    // Prepare
+    ddbMock.on(GetItemCommand, { Key: { userName: { S: 'smtp#delivered' } } }).resolves({
+      Item: {
+        userName: { S: 'smtp#delivered' },
+        accessKeyId: { S: record.accessKeyId },
+        replacedAccessKeyId: { S: record.replacedAccessKeyId },
+        rotationId: { S: 'rot-1' },
+        at: { S: NOW.toISOString() },
+      },
+    });
+
+    // Act
+    const read = await lock.deliveryRecord('smtp');
+
+    // Assess
+    expect(read).toEqual(record);
+    expect(ddbMock.commandCalls(GetItemCommand)[0]?.args[0].input).toMatchObject({ ConsistentRead: true });
+  });
+
+  it('treats no item and a malformed item as no record', async () => {
+    // Prepare
+    const full = {
+      userName: { S: 'smtp#delivered' },
+      accessKeyId: { S: record.accessKeyId },
+      replacedAccessKeyId: { S: record.replacedAccessKeyId },
+      rotationId: { S: 'rot-1' },
+      at: { S: NOW.toISOString() },
+    };
+    const { replacedAccessKeyId: _dropped, ...withoutReplaced } = full;
+    ddbMock.on(GetItemCommand).resolvesOnce({}).resolvesOnce({ Item: withoutReplaced }).resolvesOnce({ Item: { ...full, at: { S: 'yesterday' } } });
+
+    // Act
+    const reads = [await lock.deliveryRecord('smtp'), await lock.deliveryRecord('smtp'), await lock.deliveryRecord('smtp')];
+
+    // Assess
+    expect(reads).toEqual([null, null, null]);
+  });
+
+  it('maps a throttled write to TransientAwsError', async () => {
+    // Prepare
+    ddbMock.on(PutItemCommand).rejects(awsError('ProvisionedThroughputExceededException', 400));
+
+    // Act
+    const act = lock.recordDelivery('smtp', record);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(TransientAwsError);
+  });
+});

@@ -5,6 +5,7 @@
  * machine's steps are called in its order, failures injected as terminal AWS errors.
  */
 import {
+  AmbiguousCurrentKeyError,
   AccessDeniedError,
   KeyStateConflictError,
   OldKeyInUseError,
@@ -225,7 +226,7 @@ describe('Bug B: an unfinished retirement does not block later rotations', () =>
 
     // Assess
     expect(error).toBeInstanceOf(OldKeyInUseError);
-    expect(error.message).toContain(`access key ${previous} of IAM user '${USER}' is the previous key of the secret (AWSPREVIOUS)`);
+    expect(error.message).toContain(`access key ${previous} of IAM user '${USER}' is the key an earlier rotation replaced, still Active`);
     expect(f.log.entries.slice(before)).toEqual([`lock:acquire ${USER} rotation-2`, `lock:release ${USER} rotation-2`]);
     expect(f.directory.keysOf(USER).every((k) => k.status === 'Active')).toBe(true);
   });
@@ -259,21 +260,141 @@ describe('Bug B: an unfinished retirement does not block later rotations', () =>
     expect(f.log.entries.slice(before)).toEqual([]);
   });
 
-  test('without AWSPREVIOUS evidence (PGP delivery) two Active keys stay an error naming the key and what to do', async () => {
+  test('PGP delivery: the record alone is no evidence (nobody may have received the ciphertext); the error says what happened, and naming the delivered key finishes the retirement', async () => {
+    // Prepare: no secret names a key; VerifyNewKey recorded the delivery before the retirement failed
+    const f = fixture({ keys: ['Active'], secret: 'absent' });
+    const previous = f.existing[0]?.accessKeyId as string;
+    const failed = await failedRetirement(f, pgpInput(publicKey));
+    const before = f.log.awsChanges().length;
+
+    // Act
+    const refused = await caught(() => makePlan(f, pgpInput(publicKey), 'rotation-2'));
+    const unchanged = f.log.awsChanges().slice(before);
+    const plan = await makePlan(f, pgpInput(publicKey, { oldAccessKeyId: failed.newKey.accessKeyId }), 'rotation-3');
+    await purgeStaleKey(f.deps, plan);
+    const purgeChanges = f.log.awsChanges().slice(before);
+    const r = await deliver(f, pgpInput(publicKey, { oldAccessKeyId: failed.newKey.accessKeyId }), 'rotation-3');
+    const output = await retire(f, r);
+
+    // Assess
+    expect(failed.error).toBeInstanceOf(AccessDeniedError);
+    expect(refused).toBeInstanceOf(AmbiguousCurrentKeyError);
+    expect(refused.message).toContain(`rotation rotation-1 delivered ${failed.newKey.accessKeyId}`);
+    expect(refused.message).toContain(`deactivate ${previous}`);
+    expect(unchanged).toEqual([]);
+    expect(plan).toMatchObject({
+      oldAccessKeyId: failed.newKey.accessKeyId,
+      staleAccessKeyId: previous,
+      staleKeyReason: 'unfinishedRetirement',
+      currentKeySource: 'oldAccessKeyId',
+    });
+    expect(purgeChanges).toEqual([`iam:UpdateAccessKey ${USER} ${previous} Inactive`, `iam:DeleteAccessKey ${USER} ${previous}`]);
+    expect(output.previousKey).toEqual({ id: failed.newKey.accessKeyId, action: 'deleted' });
+    expect(f.directory.keysOf(USER)).toEqual([{ accessKeyId: output.id, status: 'Active' }]);
+  });
+
+  test('PGP delivery: an input naming the replaced key as current contradicts the record and changes nothing', async () => {
     // Prepare
     const f = fixture({ keys: ['Active'], secret: 'absent' });
     const previous = f.existing[0]?.accessKeyId as string;
     const failed = await failedRetirement(f, pgpInput(publicKey));
 
     // Act
-    const withKey = await caught(() => makePlan(f, pgpInput(publicKey, { oldAccessKeyId: failed.newKey.accessKeyId }), 'rotation-2'));
+    const agreeing = await makePlan(f, pgpInput(publicKey, { oldAccessKeyId: failed.newKey.accessKeyId, dryRun: true }), 'rotation-2');
+    const contradicting = await caught(() => makePlan(f, pgpInput(publicKey, { oldAccessKeyId: previous }), 'rotation-3'));
+
+    // Assess
+    expect(agreeing).toMatchObject({ staleAccessKeyId: previous, staleKeyReason: 'unfinishedRetirement', currentKeySource: 'oldAccessKeyId' });
+    expect(contradicting).toBeInstanceOf(KeyStateConflictError);
+    expect(contradicting.message).toContain(`another Active access key (${failed.newKey.accessKeyId}) beside the current one ${previous}`);
+    expect(f.directory.keysOf(USER).every((k) => k.status === 'Active')).toBe(true);
+  });
+
+  test('PGP delivery: requireUnusedSeconds applies to the replaced key as to an AWSPREVIOUS one', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'], secret: 'absent' });
+    const previous = f.existing[0]?.accessKeyId as string;
+    const failed = await failedRetirement(f, pgpInput(publicKey));
+    f.directory.setLastUsed(previous, new Date(f.clock.now().getTime() - 600_000));
+
+    // Act
+    const error = await caught(() =>
+      makePlan(f, pgpInput(publicKey, { oldAccessKeyId: failed.newKey.accessKeyId, oldKey: { requireUnusedSeconds: 3600 } }), 'rotation-2'),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(OldKeyInUseError);
+    expect(f.directory.keysOf(USER).every((k) => k.status === 'Active')).toBe(true);
+  });
+
+  test('without a delivery record (its write failed) two Active keys stay an error naming the keys and what to do', async () => {
+    // Prepare: the record is best effort; VerifyNewKey reports the failed write as a warning
+    const f = fixture({ keys: ['Active'], secret: 'absent' });
+    const previous = f.existing[0]?.accessKeyId as string;
+    const plan = await makePlan(f, pgpInput(publicKey), 'rotation-1');
+    const newKey = await createKey(f.deps, plan);
+    const smtp = await deriveSmtpPasswords(f.deps, plan, newKey);
+    await encryptForPgp(f.deps, plan, newKey, smtp);
+    f.faults.inject('lock:recordDelivery', { error: denied('DynamoDB PutItem') });
+    const verification = await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+    await rollBack(f.deps, { mode: 'release', plan });
+
+    // Act
+    const withKey = await caught(() => makePlan(f, pgpInput(publicKey, { oldAccessKeyId: newKey.accessKeyId }), 'rotation-2'));
     const without = await caught(() => makePlan(f, pgpInput(publicKey), 'rotation-3'));
 
     // Assess
+    expect(verification.warnings).toEqual([expect.stringContaining(`delivery record of IAM user '${USER}' (access key ${newKey.accessKeyId} replacing ${previous}) could not be written (AccessDeniedError`)]);
     expect(withKey).toBeInstanceOf(KeyStateConflictError);
-    expect(withKey.message).toContain(`another Active access key (${previous}) beside the current one ${failed.newKey.accessKeyId}`);
+    expect(withKey.message).toContain(`another Active access key (${previous}) beside the current one ${newKey.accessKeyId}`);
     expect(withKey.message).toContain('deactivate it (the next rotation then deletes it)');
     expect(without.message).toMatch(/deactivate the one nothing uses any more/);
+    expect(f.directory.keysOf(USER).every((k) => k.status === 'Active')).toBe(true);
+  });
+
+  test("a secret's first value: PromoteSecret refused after the value became AWSCURRENT → RollBack keeps the key, the next rotation retires the old one", async () => {
+    // Prepare: an empty secret; StoreSecret's first version is AWSCURRENT at once (as in AWS)
+    const f = fixture({ keys: ['Active'], secret: 'empty' });
+    const previous = f.existing[0]?.accessKeyId as string;
+    const plan = await makePlan(f, secretsManagerInput(), 'rotation-1');
+    const newKey = await createKey(f.deps, plan);
+    const smtp = await deriveSmtpPasswords(f.deps, plan, newKey);
+    const delivery = await storeSecret(f.deps, plan, newKey, smtp);
+    await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+    f.faults.inject('secrets:UpdateSecretVersionStage', { error: denied('SecretsManager UpdateSecretVersionStage') });
+    const promotionError = await caught(() => promoteSecret(f.deps, plan, delivery));
+    const rolledBack = await rollBack(f.deps, { mode: 'rollback', plan, newKey, delivery });
+
+    // Act
+    const next = await makePlan(f, secretsManagerInput(), 'rotation-2');
+    await purgeStaleKey(f.deps, next);
+    const r = await deliver(f, secretsManagerInput(), 'rotation-2');
+    const output = await retire(f, r);
+
+    // Assess
+    expect(promotionError).toBeInstanceOf(AccessDeniedError);
+    expect(rolledBack).toEqual({ deletedKeys: [], withdrawnVersion: null });
+    expect(next).toMatchObject({ oldAccessKeyId: newKey.accessKeyId, staleAccessKeyId: previous, staleKeyReason: 'unfinishedRetirement', currentKeySource: 'secretsManager' });
+    expect(output.previousKey).toEqual({ id: newKey.accessKeyId, action: 'deleted' });
+    expect(f.directory.keysOf(USER)).toEqual([{ accessKeyId: output.id, status: 'Active' }]);
+  });
+
+  test('Secrets Manager: a record the secret does not back (its value was never promoted) is no evidence', async () => {
+    // Prepare: verified and recorded, then promotion and the rollback both failed: AWSCURRENT is still the seed
+    const f = fixture({ keys: ['Active'], secret: 'seed' });
+    const plan = await makePlan(f, secretsManagerInput(), 'rotation-1');
+    const newKey = await createKey(f.deps, plan);
+    const smtp = await deriveSmtpPasswords(f.deps, plan, newKey);
+    await storeSecret(f.deps, plan, newKey, smtp);
+    await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+    await rollBack(f.deps, { mode: 'release', plan });
+
+    // Act
+    const error = await caught(() => makePlan(f, secretsManagerInput(), 'rotation-2'));
+
+    // Assess
+    expect((await f.lock.deliveryRecord(USER))?.accessKeyId).toBe(newKey.accessKeyId);
+    expect(error.name).toBe('AmbiguousCurrentKeyError');
     expect(f.directory.keysOf(USER).every((k) => k.status === 'Active')).toBe(true);
   });
 
@@ -383,6 +504,45 @@ describe('Bug C: a partial finishSecret is completed by the next rotation', () =
       expect.arrayContaining([`iam:UpdateAccessKey ${USER} ${previous} Inactive`, `iam:DeleteAccessKey ${USER} ${previous}`]),
     );
     expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).not.toContain(previous);
+  });
+
+  test("with a seed value and the predecessor's lease run out, finishSecret's delivery record identifies its previous key", async () => {
+    // Prepare: a seed value has no AWSPREVIOUS key; finishSecret recorded the delivery before it failed
+    const f = fixture({ keys: ['Active'], secret: 'seed' });
+    const previous = f.existing[0]?.accessKeyId as string;
+    await partialFinish(f, 'iam:UpdateAccessKey');
+    const recorded = await f.lock.deliveryRecord(USER);
+    f.clock.advanceSeconds(CONFIG.lockSeconds + 1);
+
+    // Act
+    const results = await rotateSecret(f, T2);
+
+    // Assess
+    expect(recorded).toMatchObject({ replacedAccessKeyId: previous, rotationId: T1 });
+    expect(results[0]).toMatchObject({ outcome: 'created' });
+    expect(results[0]).not.toHaveProperty('predecessor');
+    expect(f.log.awsChanges()).toEqual(
+      expect.arrayContaining([`iam:UpdateAccessKey ${USER} ${previous} Inactive`, `iam:DeleteAccessKey ${USER} ${previous}`]),
+    );
+    expect(f.directory.keysOf(USER).map((k) => k.accessKeyId)).not.toContain(previous);
+  });
+
+  test('a failed delivery record write in finishSecret is a warning; the previous key is still retired', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'], secret: 'seed' });
+    const previous = f.existing[0]?.accessKeyId as string;
+
+    // Act
+    const partial = await partialFinish(f, 'lock:recordDelivery');
+
+    // Assess
+    expect(partial.result).toMatchObject({
+      outcome: 'finished',
+      previousKey: { id: previous, action: 'deactivated' },
+      warnings: [expect.stringContaining('delivery record of IAM user')],
+    });
+    expect(await f.lock.deliveryRecord(USER)).toBeNull();
+    expect(await f.lock.holder(USER)).toBeNull();
   });
 
   test('a lock of a rotation that has not promoted yet is not taken over', async () => {

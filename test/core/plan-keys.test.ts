@@ -188,6 +188,73 @@ describe('planKeys', () => {
     });
   });
 
+  describe("an unfinished retirement by keyrotate's delivery record (delivered and replaced key both still Active)", () => {
+    const record = (accessKeyId: string, replacedAccessKeyId: string) => ({ delivered: { accessKeyId, replacedAccessKeyId } });
+
+    test.each([
+      ['K2 delivered, K1 replaced', K2, K1],
+      ['K1 delivered, K2 replaced (whatever the age)', K1, K2],
+    ])('without a known current key (PGP): %s → still ambiguous (nobody may have received the key), the message says what happened', (_name, delivered, replaced) => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, null, { userName: 'loadbalancer' }, { delivered: { accessKeyId: delivered, replacedAccessKeyId: replaced, rotationId: 'r-1' } });
+
+      // Assess
+      expect(act).toThrow(AmbiguousCurrentKeyError);
+      expect(act).toThrow(`rotation r-1 delivered ${delivered} (its encryptedSecret is in that execution's output or history) to replace ${replaced}`);
+    });
+
+    test.each(sources)('with a known current key from %s that is the delivered key', (source) => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const plan = planKeys(listed, { accessKeyId: K2, source }, { userName: 'loadbalancer' }, record(K2, K1));
+
+      // Assess
+      expect(plan).toMatchObject({ oldAccessKeyId: K2, staleAccessKeyId: K1, staleKeyReason: 'unfinishedRetirement', currentKeySource: source });
+    });
+
+    test.each(sources)('is no evidence when %s names the replaced key as current', (source) => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, { accessKeyId: K1, source }, { userName: 'loadbalancer' }, record(K2, K1));
+
+      // Assess
+      expect(act).toThrow(KeyStateConflictError);
+    });
+
+    test.each([
+      ['names a key the user does not have as replaced', K2, ABSENT],
+      ['names a key the user does not have as delivered', ABSENT, K1],
+      ['names the same key twice', K2, K2],
+    ])('is no evidence when it %s: the ambiguity stays', (_name, delivered, replaced) => {
+      // Prepare
+      const listed = keys(['Active', 'Active']);
+
+      // Act
+      const act = () => planKeys(listed, null, { userName: 'loadbalancer' }, record(delivered, replaced));
+
+      // Assess
+      expect(act).toThrow(AmbiguousCurrentKeyError);
+    });
+
+    test('changes nothing when the replaced key is already Inactive (an ordinary stale key)', () => {
+      // Prepare
+      const listed = keys(['Inactive', 'Active']);
+
+      // Act
+      const plan = planKeys(listed, null, { userName: 'loadbalancer' }, record(K2, K1));
+
+      // Assess
+      expect(plan).toMatchObject({ oldAccessKeyId: K2, staleAccessKeyId: K1, staleKeyReason: 'inactive', currentKeySource: 'onlyActiveKey' });
+    });
+  });
+
   test('fails when a user somehow has more keys than one purge can make room among', () => {
     // Prepare
     const listed: AccessKeyInfo[] = [

@@ -533,6 +533,72 @@ describe('verifyNewKey', () => {
     // Assess
     expect(error).toBeInstanceOf(VerificationFailedError);
   });
+
+  test("records the delivery (new key, the old key it replaces, the rotation) once the key is verified", async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    const plan = await makePlan(f);
+    const newKey = await createKey(f.deps, plan);
+    const recordedBefore = await f.lock.deliveryRecord(USER);
+
+    // Act
+    const result = await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+
+    // Assess
+    expect(recordedBefore).toBeNull();
+    expect(result).not.toHaveProperty('warnings');
+    expect(await f.lock.deliveryRecord(USER)).toEqual({
+      accessKeyId: newKey.accessKeyId,
+      replacedAccessKeyId: plan.oldAccessKeyId,
+      rotationId: 'rotation-1',
+      at: f.clock.now(),
+    });
+  });
+
+  test('records nothing when the key does not verify', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    const plan = await makePlan(f);
+    const newKey = await createKey(f.deps, plan);
+
+    // Act
+    await caught(() => verifyNewKey(f.deps, { ...plan, userArn: 'arn:aws:iam::123456789012:user/other' }, newKey, { deadlineMs: 5000 }));
+
+    // Assess
+    expect(await f.lock.deliveryRecord(USER)).toBeNull();
+  });
+
+  test.each([
+    ['a first rotation (no old key)', [] as const, {}],
+    ['newKeyStatus Inactive (the old key stays the working one)', ['Active'] as const, { newKeyStatus: 'Inactive' }],
+  ])('records nothing for %s: no key is replaced', async (_name, keys, extra) => {
+    // Prepare
+    const f = fixture({ keys: [...keys] });
+    const plan = await makePlan(f, pgpInput('keybase:alice', { sesSmtpRegions: [], ...extra }));
+    const newKey = await createKey(f.deps, plan);
+
+    // Act
+    await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+
+    // Assess
+    expect(await f.lock.deliveryRecord(USER)).toBeNull();
+  });
+
+  test('a rotation that lost the lock writes no record and says so in a warning, but the key is verified', async () => {
+    // Prepare
+    const f = fixture({ keys: ['Active'] });
+    const plan = await makePlan(f);
+    const newKey = await createKey(f.deps, plan);
+    f.clock.advanceSeconds(86_400 * 2);
+    await f.lock.acquire(USER, 'rotation-other', new Date(f.clock.now().getTime() + 3_600_000));
+
+    // Act
+    const result = await verifyNewKey(f.deps, plan, newKey, { deadlineMs: 20_000 });
+
+    // Assess
+    expect(result).toMatchObject({ callerArn: f.userArn, warnings: [expect.stringContaining('RotationLockLostError')] });
+    expect(await f.lock.deliveryRecord(USER)).toBeNull();
+  });
 });
 
 describe('promoteSecret', () => {

@@ -131,6 +131,8 @@ export class FakeAws {
   readonly users = new Map<string, FakeUser>();
   readonly secrets = new Map<string, FakeSecret>();
   readonly locks = new Map<string, LockItem>();
+  /** Delivery records (`<user>#delivered` items of the lock table), by key. */
+  readonly deliveryRecords = new Map<string, Record<string, AttributeValue>>();
   /** Secrets handed out by the next CreateAccessKey calls (e.g. a sentinel), then random ones. */
   readonly nextSecrets: string[] = [];
   /** Errors thrown by the next calls of an operation (`'CreateAccessKey'`, `'Encrypt'`, …). */
@@ -458,6 +460,11 @@ export class FakeAws {
       this.enter('PutItem');
       const item = input.Item ?? {};
       const userName = item.userName?.S ?? '';
+      // The delivery record: its own item (`<user>#delivered`), written unconditionally.
+      if (input.ConditionExpression === undefined && userName.endsWith('#delivered')) {
+        this.deliveryRecords.set(userName, item);
+        return {};
+      }
       const existing = this.locks.get(userName);
       if (input.ConditionExpression !== 'attribute_not_exists(userName) OR #owner = :owner OR expiresAt < :now') {
         throw new Error(`fake: unsupported condition ${input.ConditionExpression}`);
@@ -473,6 +480,8 @@ export class FakeAws {
     });
     dynamodb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
       this.enter('GetItem');
+      const record = this.deliveryRecords.get(input.Key?.userName?.S ?? '');
+      if (record) return { Item: record };
       const item = this.locks.get(input.Key?.userName?.S ?? '');
       return item
         ? { Item: { ...item.extra, userName: { S: item.userName }, owner: { S: item.owner }, expiresAt: { N: String(item.expiresAt) } } }

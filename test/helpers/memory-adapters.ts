@@ -23,6 +23,7 @@ import type {
   Clock,
   CreatedAccessKey,
   CredentialVerifier,
+  DeliveryRecord,
   IamUser,
   KeySnapshot,
   LockHolder,
@@ -424,8 +425,11 @@ export class MemorySecretStore implements SecretStore {
         }
         return { arn: secret.arn, versionId };
       }
+      // As in AWS: the first version of a secret gets AWSCURRENT too, whatever VersionStages says.
+      const first = secret.versions.size === 0;
       if (existing) existing.value = value;
       else secret.versions.set(versionId, { versionId, value, stages: [], createdDate: this.clock.now() });
+      if (first) this.attach(secret, 'AWSCURRENT', versionId);
       this.attach(secret, 'AWSPENDING', versionId);
       this.log.record(`secrets:PutSecretValue ${secret.name} ${versionId} AWSPENDING`);
       return { arn: secret.arn, versionId };
@@ -579,6 +583,20 @@ export class MemoryLock implements RotationLock {
 
   holder(userName: string): Promise<LockHolder | null> {
     return this.faults.run('lock:holder', () => this.live(userName));
+  }
+
+  /** Delivery records live beside the lock items: acquire and release never touch them. */
+  private readonly records = new Map<string, DeliveryRecord>();
+
+  recordDelivery(userName: string, record: DeliveryRecord): Promise<void> {
+    return this.faults.run('lock:recordDelivery', () => {
+      this.records.set(userName, { ...record });
+      this.log.record(`lock:recordDelivery ${userName} ${record.accessKeyId} ${record.replacedAccessKeyId}`);
+    });
+  }
+
+  deliveryRecord(userName: string): Promise<DeliveryRecord | null> {
+    return this.faults.run('lock:deliveryRecord', () => this.records.get(userName) ?? null);
   }
 }
 

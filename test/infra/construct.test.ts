@@ -229,9 +229,10 @@ describe('least privilege, one role per Lambda', () => {
     sealing(s, 'kms:Decrypt', ['secretAccessKey', 'sesSmtpPasswords']);
   });
 
-  test('VerifyNewKey: only opens the secret (STS is signed with the new key itself)', () => {
+  test('VerifyNewKey: opens the secret (STS is signed with the new key itself) and records the delivery under the lock', () => {
     const s = role('verifyNewKey');
-    expect(actionsOf(s)).toEqual(['kms:Decrypt']);
+    expect(actionsOf(s)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:DescribeKey']);
+    lockAndDynamoKms(s, ['dynamodb:PutItem', 'dynamodb:GetItem']);
     sealing(s, 'kms:Decrypt', ['secretAccessKey']);
   });
 

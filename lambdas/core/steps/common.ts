@@ -4,7 +4,7 @@
  * imports, so a step importing ./plan would carry the input parser into its Lambda.
  */
 import { KeyRotateError, ValidationError } from '../errors';
-import type { RotationLock } from '../ports';
+import type { DeliveryRecord, RotationLock } from '../ports';
 import type { RotationPlan } from '../types';
 
 /** Lock lease beyond the rotation's own waits: covers every Lambda, retry and the verify budget. */
@@ -72,6 +72,30 @@ export async function releaseAtEnd(
       `the lock of IAM user '${plan.userName}' held by rotation ${plan.rotationId} could not be released ` +
       `(${describeFailure(error)}); it frees itself when its lease ends at ${plan.lockExpiresAt}, ` +
       'until then another rotation of the user fails with RotationInProgressError'
+    );
+  }
+}
+
+/**
+ * Writes the user's delivery record (RotationLock.recordDelivery) while the rotation holds the
+ * user. Best effort: the record only matters if retiring the replaced key later fails, so a
+ * failure comes back as a warning (identifiers and error names only), never as an error.
+ */
+export async function recordDeliveryAfterVerification(
+  deps: { readonly lock: Pick<RotationLock, 'assertHeld' | 'recordDelivery'> },
+  plan: Pick<RotationPlan, 'userName' | 'rotationId'>,
+  record: DeliveryRecord,
+): Promise<string | null> {
+  try {
+    // A rotation that lost the user must not overwrite the record of the one that took it over.
+    await assertLockHeld(deps.lock, plan);
+    await deps.lock.recordDelivery(plan.userName, record);
+    return null;
+  } catch (error) {
+    return (
+      `the delivery record of IAM user '${plan.userName}' (access key ${record.accessKeyId} replacing ` +
+      `${record.replacedAccessKeyId}) could not be written (${describeFailure(error)}); if retiring ` +
+      `${record.replacedAccessKeyId} fails, the next rotation cannot tell the two Active keys apart`
     );
   }
 }

@@ -91,20 +91,31 @@ async function knownCurrentKey(
 }
 
 /**
- * planKeys' evidence of an unfinished retirement, read only where it can matter: the secret
- * names the current key and the user has a second Active key.
+ * planKeys' evidence of an unfinished retirement, read only where it can matter: the user has a
+ * second Active key. The secret's AWSPREVIOUS counts when the secret names the current key.
+ * keyrotate's delivery record counts only when something names the delivered key as current: the
+ * secret's AWSCURRENT value (what consumers read, so they have the key), or the operator's
+ * `oldAccessKeyId` / `accessKeyId`. On its own it proves nothing a consumer has: for PGP the
+ * ciphertext may sit in a failed execution nobody read, and retiring the replaced key could cut
+ * its consumers off; then the record only explains the ambiguity to the operator.
  */
 async function keyEvidence(
-  deps: Pick<RotationDeps, 'secrets'>,
+  deps: Pick<RotationDeps, 'secrets' | 'lock'>,
   request: RotationRequest,
   keys: readonly AccessKeyInfo[],
   known: KnownCurrentKey | null,
   userName: string,
 ): Promise<KeyEvidence> {
-  if (request.delivery.type !== 'secretsManager' || known?.source !== 'secretsManager') return {};
   if (keys.filter((k) => k.status === 'Active').length < 2) return {};
+  const record = await deps.lock.deliveryRecord(userName);
+  // planKeys lets it decide only when the known current key is the delivered one.
+  const delivered: KeyEvidence =
+    record === null
+      ? {}
+      : { delivered: { accessKeyId: record.accessKeyId, replacedAccessKeyId: record.replacedAccessKeyId, rotationId: record.rotationId } };
+  if (request.delivery.type !== 'secretsManager' || known?.source !== 'secretsManager') return delivered;
   const previousAccessKeyId = await previousKeyOfSecret(deps, request.delivery.secretId, userName);
-  return previousAccessKeyId === undefined ? {} : { previousAccessKeyId };
+  return previousAccessKeyId === undefined ? delivered : { ...delivered, previousAccessKeyId };
 }
 
 /**
@@ -123,8 +134,8 @@ async function assertRetiringKeyUnused(
   const lastUsed = await deps.directory.getAccessKeyLastUsed(keyPlan.staleAccessKeyId);
   if (lastUsed === undefined || lastUsed.getTime() + window * 1000 <= deps.clock.now().getTime()) return;
   throw new OldKeyInUseError(
-    `access key ${keyPlan.staleAccessKeyId} of IAM user '${userName}' is the previous key of the secret (AWSPREVIOUS), still Active ` +
-      `after an earlier rotation could not retire it, and was last used at ${lastUsed.toISOString()}, within requireUnusedSeconds ` +
+    `access key ${keyPlan.staleAccessKeyId} of IAM user '${userName}' is the key an earlier rotation replaced, still Active ` +
+      `because that rotation could not retire it, and was last used at ${lastUsed.toISOString()}, within requireUnusedSeconds ` +
       `(${window}); nothing was changed: move its consumers to the current key, then retry`,
   );
 }

@@ -1,5 +1,6 @@
 import { KeyNotPropagatedError, VerificationFailedError } from '../errors';
 import type { NewKeyRef, RotationPlan } from '../types';
+import { recordDeliveryAfterVerification } from './common';
 import type { RotationDeps } from './deps';
 import { openSecret } from './smtp-passwords';
 
@@ -15,6 +16,8 @@ export interface VerifyOptions {
 export interface VerificationResult {
   readonly callerArn: string;
   readonly attempts: number;
+  /** Present only when the delivery record could not be written (see verifyNewKey). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -55,14 +58,33 @@ export async function verifyCredentials(
 
 /**
  * VerifyNewKey: opens the sealed secret and proves the new key authenticates as plan.userArn.
+ * Then, when the new key is to replace an old one, writes keyrotate's delivery record (delivered:
+ * the new key; replaced: the old one). This is the first point where the new key is both
+ * delivered (stored as AWSPENDING — a secret's first value is even AWSCURRENT already — or
+ * PGP-encrypted) and verified, and it comes before every step that can fail with the new key
+ * kept: PromoteSecret, DeactivateOldKey. If one of those fails, the next rotation's Plan finds
+ * the record and finishes the retirement instead of facing two Active keys it cannot tell apart.
+ *
+ * The record is best effort: it only helps if a later step fails too, so a failure to write it
+ * is returned in `warnings` and the rotation goes on (failing here would roll back a working
+ * key over bookkeeping).
  * @throws KeyNotPropagatedError, VerificationFailedError
  */
 export async function verifyNewKey(
-  deps: Pick<RotationDeps, 'sealer' | 'verifier' | 'clock' | 'sleep' | 'random'>,
+  deps: Pick<RotationDeps, 'sealer' | 'verifier' | 'clock' | 'sleep' | 'random' | 'lock'>,
   plan: RotationPlan,
   newKey: NewKeyRef,
   options: VerifyOptions,
 ): Promise<VerificationResult> {
   const secretAccessKey = await openSecret(deps, plan, newKey);
-  return verifyCredentials(deps, { accessKeyId: newKey.accessKeyId, secretAccessKey, expectedArn: plan.userArn }, options);
+  const result = await verifyCredentials(deps, { accessKeyId: newKey.accessKeyId, secretAccessKey, expectedArn: plan.userArn }, options);
+  // newKeyStatus Inactive keeps the old key as the user's working key: nothing is replaced.
+  if (plan.oldAccessKeyId === null || plan.newKeyStatus !== 'Active') return result;
+  const warning = await recordDeliveryAfterVerification(deps, plan, {
+    accessKeyId: newKey.accessKeyId,
+    replacedAccessKeyId: plan.oldAccessKeyId,
+    rotationId: plan.rotationId,
+    at: deps.clock.now(),
+  });
+  return warning === null ? result : { ...result, warnings: [warning] };
 }
