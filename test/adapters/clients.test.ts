@@ -15,9 +15,9 @@ describe('clients', () => {
     expect(kmsClient()).toBe(kmsClient());
   });
 
-  it('uses standard retries with 3 attempts and request timeouts, unless AWS_* settings say otherwise', () => {
+  it('uses adaptive retries with 3 attempts and request timeouts, unless AWS_* settings say otherwise', () => {
     expect(sdkClientConfig({})).toEqual({
-      retryMode: 'standard',
+      retryMode: 'adaptive',
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
     });
