@@ -4,16 +4,14 @@ import type { SmtpPasswordsRef } from '../../lambdas/core/types';
 import { handler } from '../../lambdas/handlers/derive-smtp-passwords';
 import { captureOutput, type Captured } from './capture';
 import { FakeAws } from './fake-aws';
-import { createKey, openSealed, plan, secretsManagerInput } from './steps';
+import { createKey, givenSmtpUser, openSealed, plan, secretsManagerInput } from './steps';
 
 let aws: FakeAws;
 let output: Captured;
 
 beforeEach(() => {
   aws = new FakeAws();
-  aws.addUser('smtp', { path: '/service/' });
-  aws.addSecret('smtp-secret', JSON.stringify({ userName: 'smtp' }));
-  aws.addKey('smtp');
+  givenSmtpUser(aws);
   output = captureOutput();
 });
 

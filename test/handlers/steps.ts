@@ -6,8 +6,15 @@ import { handler as createKeyHandler } from '../../lambdas/handlers/create-key';
 import { handler as deriveHandler } from '../../lambdas/handlers/derive-smtp-passwords';
 import { handler as planHandler } from '../../lambdas/handlers/plan';
 import { handler as storeHandler } from '../../lambdas/handlers/store-secret';
-import { REGION } from './fake-aws';
+import { type FakeAws, REGION } from './fake-aws';
 import { KMS_KEY_ID, lambdaContext } from './lambda-env';
+
+/** The starting point of most handler tests: user `smtp` under /service/ with one key, and a secret naming it. */
+export function givenSmtpUser(aws: FakeAws): void {
+  aws.addUser('smtp', { path: '/service/' });
+  aws.addSecret('smtp-secret', JSON.stringify({ userName: 'smtp' }));
+  aws.addKey('smtp');
+}
 
 export const secretsManagerInput = (overrides: Record<string, unknown> = {}) => ({
   userName: 'smtp',

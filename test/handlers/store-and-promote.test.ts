@@ -6,16 +6,14 @@ import { handler as promoteHandler } from '../../lambdas/handlers/promote-secret
 import { handler as storeHandler } from '../../lambdas/handlers/store-secret';
 import { captureOutput, type Captured } from './capture';
 import { FakeAws } from './fake-aws';
-import { createKey, deriveSmtp, delivered, plan, secretsManagerInput } from './steps';
+import { createKey, delivered, deriveSmtp, givenSmtpUser, plan, secretsManagerInput } from './steps';
 
 let aws: FakeAws;
 let output: Captured;
 
 beforeEach(() => {
   aws = new FakeAws();
-  aws.addUser('smtp', { path: '/service/' });
-  aws.addSecret('smtp-secret', JSON.stringify({ userName: 'smtp' }));
-  aws.addKey('smtp');
+  givenSmtpUser(aws);
   output = captureOutput();
 });
 

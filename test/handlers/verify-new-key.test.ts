@@ -2,7 +2,7 @@ import { lambdaContext } from './lambda-env';
 import { handler } from '../../lambdas/handlers/verify-new-key';
 import { captureOutput, type Captured } from './capture';
 import { FakeAws } from './fake-aws';
-import { createKey, plan } from './steps';
+import { createKey, givenSmtpUser, plan } from './steps';
 
 // One second of STS retries per invocation keeps the deadline test short (read on first use).
 process.env.KEYROTATE_VERIFY_SECONDS = '1';
@@ -12,9 +12,7 @@ let output: Captured;
 
 beforeEach(() => {
   aws = new FakeAws();
-  aws.addUser('smtp', { path: '/service/' });
-  aws.addSecret('smtp-secret', JSON.stringify({ userName: 'smtp' }));
-  aws.addKey('smtp');
+  givenSmtpUser(aws);
   output = captureOutput();
 });
 
