@@ -231,8 +231,52 @@ async function startOnAws(request: RotateRequest, deps: RotateDependencies, io: 
   };
 }
 
+/**
+ * A PGP key that was delivered and verified by an execution that then failed (retiring the old
+ * key failed): its ciphertext is only in the execution's history, so the CLI hands it over.
+ * Ciphertext and identifiers only, as the execution output would have had them.
+ */
+export interface StrandedDelivery {
+  readonly id: string;
+  readonly encryptedSecret: string;
+  readonly encryptedSesSmtpPasswordV4?: string | null;
+  readonly keyFingerprint: string;
+}
+
+/** Watches the events for a verified PGP delivery that RollBack did not undo. */
+export class StrandedDeliveryWatch {
+  private verified: StrandedDelivery | null = null;
+  private rolledBack = false;
+
+  onEvent(event: ExecutionEvent): void {
+    if (event.type === 'StateEntered' && event.stateName === 'RollBack') this.rolledBack = true;
+    if (event.type !== 'StateExited' || event.stateName !== 'VerifyNewKey') return;
+    const state = event.output as { newKey?: { accessKeyId?: unknown }; delivery?: Record<string, unknown> } | undefined;
+    const delivery = state?.delivery;
+    const id = state?.newKey?.accessKeyId;
+    if (delivery?.type !== 'pgp' || typeof id !== 'string' || typeof delivery.encryptedSecret !== 'string') return;
+    this.verified = {
+      id,
+      encryptedSecret: delivery.encryptedSecret,
+      ...(typeof delivery.encryptedSesSmtpPasswordV4 === 'string' ? { encryptedSesSmtpPasswordV4: delivery.encryptedSesSmtpPasswordV4 } : {}),
+      keyFingerprint: String(delivery.keyFingerprint),
+    };
+  }
+
+  /** The delivery, when the execution failed after it and nothing rolled it back. */
+  stranded(): StrandedDelivery | null {
+    return this.rolledBack ? null : this.verified;
+  }
+}
+
 /** Prints the result; returns the exit code. */
-export function reportResult(result: ExecutionResult, request: Pick<RotateRequest, 'json'>, io: CliIo, label = 'rotate'): number {
+export function reportResult(
+  result: ExecutionResult,
+  request: Pick<RotateRequest, 'json'>,
+  io: CliIo,
+  label = 'rotate',
+  stranded: StrandedDelivery | null = null,
+): number {
   io.stderr.write(`${summaryLine(result)}\n`);
   if (result.status === 'SUCCEEDED') {
     const output = (result.output ?? {}) as Record<string, unknown>;
@@ -240,6 +284,14 @@ export function reportResult(result: ExecutionResult, request: Pick<RotateReques
     return 0;
   }
   if (result.status === 'FAILED') io.stderr.write(`keyrotate ${label}: ${result.error}: ${causeMessage(result.cause)}\n`);
+  if (stranded) {
+    io.stderr.write(
+      `keyrotate ${label}: the new key ${stranded.id} was delivered and verified before the failure; its encrypted secret ` +
+        `follows (as in a successful output). Hand it to the consumers, then run the rotation again with ` +
+        `--old-key-id ${stranded.id}: the old key is then retired first. If nobody will use ${stranded.id}, delete it instead.\n`,
+    );
+    io.stdout.write(request.json ? `${JSON.stringify(stranded, null, 2)}\n` : renderAttributes({ ...stranded }));
+  }
   return 1;
 }
 
@@ -316,13 +368,18 @@ export function createRotateCommand(deps: RotateDependencies = defaultRotateDepe
       let printer: ProgressPrinter | null = null;
       const pending: ExecutionEvent[] = [];
       // Events can arrive before the state names are known (the printer aligns on them).
-      const onEvent = (event: ExecutionEvent) => (printer ? printer.onEvent(event) : pending.push(event));
+      const watch = new StrandedDeliveryWatch();
+      const onEvent = (event: ExecutionEvent) => {
+        watch.onEvent(event);
+        if (printer) printer.onEvent(event);
+        else pending.push(event);
+      };
       const run = request.target.kind === 'local' ? await deps.startLocal(request, io, onEvent) : await startOnAws(request, deps, io, onEvent);
       printer = new ProgressPrinter(io.stderr, { ...(run.stateNames ? { stateNames: run.stateNames } : {}) });
       for (const event of pending.splice(0)) printer.onEvent(event);
       try {
         const result = await run.result;
-        return reportResult(result, request, io);
+        return reportResult(result, request, io, 'rotate', result.status === 'SUCCEEDED' ? null : watch.stranded());
       } finally {
         await run.close();
       }

@@ -420,6 +420,57 @@ describe('keyrotate rotate --state-machine-arn (AWS follower)', () => {
     expect(io.err()).toContain("keyrotate rotate: UserOutOfScopeError: IAM user 'root-ish' is not in keyrotate's scope (path /service/)");
   });
 
+  describe('a PGP delivery stranded by a later failure', () => {
+    const at = (sec: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, sec));
+    const delivered = {
+      newKey: { accessKeyId: 'AKIANEWNEWNEWNEW1234', status: 'Active', createDate: '2025-01-01T00:00:01Z', sealedSecret: 'sealed' },
+      delivery: { type: 'pgp', encryptedSecret: 'wcBMA0ciphertext', encryptedSesSmtpPasswordV4: 'wcBMA0smtp', encryptedSesSmtpPasswords: {}, keyFingerprint: 'abcdef0123' },
+    };
+    const cause = JSON.stringify({ errorType: 'AccessDeniedError', errorMessage: 'UpdateAccessKey failed (AccessDenied)' });
+    const failedAfter = (statesAfterVerify: string[]) => [
+      { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
+      { id: 2, type: 'TaskStateEntered', timestamp: at(1), stateEnteredEventDetails: { name: 'VerifyNewKey', input: '{}' } },
+      { id: 3, type: 'TaskStateExited', timestamp: at(2), stateExitedEventDetails: { name: 'VerifyNewKey', output: JSON.stringify(delivered) } },
+      ...statesAfterVerify.map((name, i) => ({ id: 4 + i, type: 'TaskStateEntered', timestamp: at(3), stateEnteredEventDetails: { name, input: '{}' } })),
+      { id: 20, type: 'ExecutionFailed', timestamp: at(4), executionFailedEventDetails: { error: 'AccessDeniedError', cause } },
+    ] as HistoryEvent[];
+
+    it('prints the verified key\'s ciphertext and the operator\'s next step when retiring the old key failed', async () => {
+      // Prepare
+      sfn.on(StartExecutionCommand).resolves({ executionArn: EXEC_ARN });
+      sfn.on(GetExecutionHistoryCommand).resolves({ events: failedAfter(['DeactivateOldKey', 'ReleaseLock']) });
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', startDate: at(0), stopDate: at(4), error: 'AccessDeniedError', cause });
+      const io = memoryIo();
+
+      // Act
+      const code = await command.run(['--user', 'mailer', '--pgp-key', 'keybase:alice', ...AWS], io);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(io.err()).toContain('keyrotate rotate: AccessDeniedError: UpdateAccessKey failed (AccessDenied)');
+      expect(io.err()).toContain('run the rotation again with --old-key-id AKIANEWNEWNEWNEW1234');
+      expect(io.out()).toBe(
+        renderAttributes({ id: 'AKIANEWNEWNEWNEW1234', encryptedSecret: 'wcBMA0ciphertext', encryptedSesSmtpPasswordV4: 'wcBMA0smtp', keyFingerprint: 'abcdef0123' }),
+      );
+    });
+
+    it('prints nothing on stdout when RollBack undid the delivery', async () => {
+      // Prepare
+      sfn.on(StartExecutionCommand).resolves({ executionArn: EXEC_ARN });
+      sfn.on(GetExecutionHistoryCommand).resolves({ events: failedAfter(['PrepareRollBack', 'RollBack']) });
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', startDate: at(0), stopDate: at(4), error: 'AccessDeniedError', cause });
+      const io = memoryIo();
+
+      // Act
+      const code = await command.run(['--user', 'mailer', '--pgp-key', 'keybase:alice', ...AWS], io);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(io.out()).toBe('');
+      expect(io.err()).not.toContain('--old-key-id');
+    });
+  });
+
   it('is reachable through main, where a usage error exits 2 naming the flag', async () => {
     // Prepare
     const io = memoryIo();
