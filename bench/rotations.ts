@@ -92,7 +92,7 @@ export interface EndToEndReport {
   readonly assumedPropagationMs: number;
 }
 
-/** IAM propagation on AWS is typically 5–15 s (DESIGN.md); VerifyNewKey is billed for the wait. */
+/** IAM propagation on AWS is typically 5–15 s (AWS documents it as eventually consistent); VerifyNewKey is billed for the wait. */
 export const ASSUMED_PROPAGATION_MS = 10_000;
 
 export async function benchEndToEnd(

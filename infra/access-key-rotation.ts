@@ -68,7 +68,7 @@ const USER_WILDCARD_REASON =
 /** EventBridge Scheduler's limit on a target's input. */
 const MAX_SCHEDULE_INPUT = 8192;
 
-/** The execution input a schedule sends (DESIGN.md "Contracts"). */
+/** The execution input a schedule sends. */
 export interface ScheduledExecutionInput {
   readonly userName: string;
   readonly delivery: { readonly type: 'secretsManager'; readonly secretId: string } | { readonly type: 'pgp'; readonly pgpKey: string };

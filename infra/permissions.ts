@@ -1,7 +1,7 @@
 /**
  * What each Lambda may do, in one table (docs/readme/lambdas.md lists the same per handler).
  * The construct turns each row into statements limited to the users in scope, the configured
- * secrets, the lock table and the construct's KMS key. Least privilege (security invariant 8):
+ * secrets, the lock table and the construct's KMS key. Least privilege (guarantee "least privilege"):
  * a Lambda gets exactly the calls its step makes.
  */
 import type { StateMachineLambdaName } from './bundling';

@@ -186,7 +186,7 @@ export interface SecretsManagerRotationOptions {
   readonly rotateImmediately?: boolean;
 }
 
-/** The execution input's `oldKey`, in seconds (DESIGN.md "Contracts"). */
+/** The execution input's `oldKey`, in seconds. */
 export interface ResolvedOldKeyPolicy {
   readonly action: OldKeyAction;
   readonly gracePeriodSeconds: number;

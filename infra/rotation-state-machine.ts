@@ -4,7 +4,7 @@
  * like it. JSONPath, not JSONata, because the local engine (aws-local-stepfunctions) runs
  * JSONPath only.
  *
- * Only references and KMS ciphertext travel in the state (security invariant 1): the Lambdas
+ * Only references and KMS ciphertext travel in the state (guarantee "no plaintext secrets"): the Lambdas
  * return `NewKeyRef`, `SmtpPasswordsRef`, `DeliveryResult`, never a plaintext secret.
  */
 import { Duration } from 'aws-cdk-lib';

@@ -1,6 +1,6 @@
 /**
  * Which key is old, and which Inactive leftover must go first: the one decision keyrotate must
- * never guess (DESIGN.md invariant 3). Pure: the table in docs/readme/rotation-rules.md
+ * never guess (guarantee "never guess"). Pure: the table in docs/readme/rotation-rules.md
  * ("How keyrotate decides which key is old") is this function, case by case.
  */
 import { AmbiguousCurrentKeyError, KeyStateConflictError } from './errors';
@@ -130,7 +130,7 @@ export function planKeys(
       retiring = other;
     } else if (others.length > 0) {
       // Making room would mean deactivating or deleting a second Active key that something may
-      // still use, before the new key is delivered (invariant 2). The owner decides, not us.
+      // still use, before the new key is delivered (guarantee "verified before retired"). The owner decides, not us.
       throw new KeyStateConflictError(
         `IAM user '${userName}' has another Active access key (${others.map((k) => k.accessKeyId).join(', ')}) ` +
           `beside the current one ${current.accessKeyId}; it may be in use: once nothing uses it, deactivate it ` +

@@ -1,6 +1,6 @@
 /**
- * The execution input, validated before anything else happens (DESIGN.md invariant 7: bad input
- * gets a typed error naming the field, and no AWS change). Strict on purpose: an unknown field is
+ * The execution input, validated before anything else happens (guarantee "bad input changes
+ * nothing": a typed error naming the field, and no AWS change). Strict on purpose: an unknown field is
  * an error, because a typo such as `gracePeriodSecond` silently ignored would retire a key early.
  *
  * Error messages name the field (a JSON path) and what is allowed; they never echo the value:

@@ -1,5 +1,5 @@
 /**
- * The JSON keyrotate keeps in Secrets Manager (DESIGN.md "Contracts"): build it, and read it back
+ * The JSON keyrotate keeps in Secrets Manager: build it, and read it back
  * strictly. Errors name the secret and the field, never a value: the value is the secret.
  */
 import { SecretMismatchError } from './errors';

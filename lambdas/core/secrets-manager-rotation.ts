@@ -1,5 +1,5 @@
 /**
- * The Secrets Manager rotation function (DESIGN.md "Secrets Manager rotation"): the four-step
+ * The Secrets Manager rotation function (docs: "Rotating from Secrets Manager"): the four-step
  * protocol over the same ports and rules as the state machine. Secrets Manager cannot hand its
  * work to another function, so this one writes the secret itself, in one pass:
  *
@@ -412,7 +412,7 @@ async function finishPredecessor(ctx: StepContext, userName: string, current: Pa
 
 /**
  * One step of Secrets Manager's four-step rotation protocol for a keyrotate secret
- * (DESIGN.md "Secrets Manager rotation"). Every step is idempotent.
+ * (docs: "Rotating from Secrets Manager"). Every step is idempotent.
  * @throws ValidationError (unknown step, bad token), SecretMismatchError, UserOutOfScopeError,
  *   AmbiguousCurrentKeyError, KeyStateConflictError, RotationInProgressError,
  *   KeyNotPropagatedError, VerificationFailedError

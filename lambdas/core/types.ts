@@ -1,5 +1,5 @@
 /**
- * The contracts of keyrotate (DESIGN.md "Contracts"). Names are part of the public contract:
+ * The contracts of keyrotate. Names are part of the public contract:
  * extend, never rename.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Whole rotations, step after step in the state machine's order (docs/internals.md), with the
- * in-memory account, plus the sentinel test of security invariant 1.
+ * in-memory account, plus the sentinel test of guarantee "no plaintext secrets".
  */
 import * as openpgp from 'openpgp';
 import { SES_SMTP_REGIONS } from '../../lambdas/core/ses-regions';
@@ -145,7 +145,7 @@ describe('a whole rotation', () => {
   });
 });
 
-describe('security invariant 1 (sentinel)', () => {
+describe('guarantee: no plaintext secrets (sentinel)', () => {
   test('no secret access key or SMTP password appears in any step output or error message', async () => {
     // Prepare
     const f = fixture({ keys: ['Active'], propagationDelayMs: 3000 });

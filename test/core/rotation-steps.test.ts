@@ -686,7 +686,7 @@ describe('retireOldKey', () => {
     expect(f.log.awsChanges().filter((c) => c.startsWith('iam:UpdateAccessKey'))).toEqual([`iam:UpdateAccessKey ${USER} ${old} Inactive`]);
   });
 
-  test('deactivate refuses while the secret does not serve the new key yet (invariant 2)', async () => {
+  test('deactivate refuses while the secret does not serve the new key yet (guarantee: verified before retired)', async () => {
     // Prepare
     const f = fixture();
     const { plan, newKey, delivery } = await throughStore(f);

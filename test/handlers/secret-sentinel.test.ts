@@ -1,5 +1,5 @@
 /**
- * Security invariant 1, end to end through every handler: a known secret access key (and the
+ * Guarantee "no plaintext secrets", end to end through every handler: a known secret access key (and the
  * SMTP passwords derived from it) flows through each Lambda, on success and failure paths, and
  * never shows up in anything the Lambdas write (stdout, stderr, console), return (Step Functions
  * state) or throw (errorType / errorMessage / stack), in any usual encoding.

@@ -109,7 +109,7 @@ export function succeeded(result: ExecutionResult): Record<string, unknown> {
 }
 
 /**
- * Security invariant 1 for a whole test file: no secret value seen during the tests appears in
+ * Guarantee "no plaintext secrets" for a whole test file: no secret value seen during the tests appears in
  * any Lambda log line, execution history (state inputs and outputs) or execution output.
  */
 export function expectNoLeak(engine: LocalRotationEngine, texts: readonly string[], secrets: ReadonlySet<string>): void {

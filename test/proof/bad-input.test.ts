@@ -1,5 +1,5 @@
 /**
- * Proof of invariant 7: bad input gets a typed error naming the field (never a secret), and no
+ * Proof of the guarantee "bad input changes nothing": bad input gets a typed error naming the field (never a secret), and no
  * AWS change. A table of malformed inputs to each entry point:
  *
  * - the state machine (execution input), run on the local engine;

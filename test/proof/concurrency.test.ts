@@ -1,5 +1,5 @@
 /**
- * One rotation per user (invariant 5), whichever trigger starts it. Rounds of 2 to 10 rotations
+ * One rotation per user (guarantee "one rotation per user"), whichever trigger starts it. Rounds of 2 to 10 rotations
  * of the same user (the stack's scheduled user and its secret) are started at once, mixing the
  * three triggers: an execution with on-demand input, an execution with the schedule's exact
  * input, and RotateSecret through the stack's rotation Lambda. Exactly one may rotate; the others

@@ -1,5 +1,5 @@
 /**
- * Proof of invariants 4 and 6 under faults: every AWS call with a side effect in a rotation, for
+ * Proof of the guarantees "converges after any crash" and "verified before retired" under faults: every AWS call with a side effect in a rotation, for
  * each trigger and delivery, fails or crashes once, and the rotation still converges.
  *
  * The calls are not listed by hand: a clean rotation of each flow runs first and its call log

@@ -1,5 +1,5 @@
 /**
- * Proof of invariant 1: no plaintext secret access key or SMTP password in logs, state input or
+ * Proof of the guarantee "no plaintext secrets": no plaintext secret access key or SMTP password in logs, state input or
  * output, execution outputs or errors, CLI output or the synthesized template.
  *
  * Rotations of every kind run (each trigger, each delivery, failing ones included, through the

@@ -70,7 +70,7 @@ export async function rollBack(
     const token = clientRequestTokenFor(plan.rotationId);
     const versions = await versionsOrNone(deps, plan.delivery.secretId);
     const ours = versions.find((v) => v.versionId === token);
-    // Consumers may already read the new key (invariant 6): keep it, and only let go of the user.
+    // Consumers may already read the new key (guarantee "verified before retired"): keep it, and only let go of the user.
     if (ours?.stages.includes('AWSCURRENT')) return withRelease(deps, plan, NOTHING);
     if (ours?.stages.includes('AWSPENDING')) pendingVersion = token;
   }
