@@ -38,7 +38,9 @@ export const STATE_MACHINE_ACCESS: Readonly<Record<StateMachineLambdaName, Lambd
   plan: {
     iam: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
     secretsManager: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-    lock: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    // DeleteItem: when Plan fails after taking the lock it releases the lock itself; without
+    // it the user stays locked for the whole lease and every later rotation is refused.
+    lock: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
     seal: none,
     open: none,
   },

@@ -179,14 +179,14 @@ describe('least privilege, one role per Lambda', () => {
   };
   const role = (name: keyof AccessKeyRotation['functions']) => statementsOf(built, built.rotation.functions[name].role as iam.IRole);
 
-  test('Plan: reads users and keys in scope, reads the configured secrets, takes the lock', () => {
+  test('Plan: reads users and keys in scope, reads the configured secrets, takes the lock and may release it', () => {
     const s = role('plan');
     expect(actionsOf(s)).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'iam:GetAccessKeyLastUsed', 'iam:GetUser', 'iam:ListAccessKeys', 'kms:Decrypt', 'kms:DescribeKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'iam:GetAccessKeyLastUsed', 'iam:GetUser', 'iam:ListAccessKeys', 'kms:Decrypt', 'kms:DescribeKey', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
     );
     iamOn(s, ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed']);
     secretsOn(s, ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    lockAndDynamoKms(s, ['dynamodb:PutItem', 'dynamodb:GetItem']);
+    lockAndDynamoKms(s, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']);
   });
 
   test('PurgeStaleKey: deactivates (an unfinished retirement) and deletes keys of users in scope only, checks the lock', () => {

@@ -62,3 +62,44 @@ test('each function gets the environment variables docs/readme/lambdas.md lists'
     for (const name of documented(file).environment) expect({ file, name, set: name in variables }).toEqual({ file, name, set: true });
   }
 });
+
+/**
+ * The README's Permissions table (docs/readme/construct.md) is a second, shorter view of the
+ * same roles; it once drifted (a missing UpdateAccessKey, an empty lock column), so it is
+ * checked cell by cell against the code too.
+ */
+describe('the Permissions table of docs/readme/construct.md', () => {
+  const constructDoc = readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', 'construct.md'), 'utf8');
+  const section = constructDoc.slice(constructDoc.indexOf('### Permissions'));
+  const label = (name: string) => (name === 'rollBack' ? 'RollBack / ReleaseLock' : name.charAt(0).toUpperCase() + name.slice(1));
+  const tableRows: [string, LambdaAccess][] = [
+    ...Object.keys(STATE_MACHINE_LAMBDAS).map((name) => [label(name), STATE_MACHINE_ACCESS[name as keyof typeof STATE_MACHINE_LAMBDAS]] as [string, LambdaAccess]),
+    ['Secrets Manager rotation', ROTATION_ACCESS],
+  ];
+  /** "GetUser, ListAccessKeys (its user only)" → ['GetUser', 'ListAccessKeys']; "—" → []. */
+  const actionsIn = (cell: string) => cell.replace(/\([^)]*\)/g, '').split(',').map((a) => a.trim()).filter((a) => a !== '' && a !== '—');
+  const withoutService = (actions: readonly string[]) => actions.map((a) => a.slice(a.indexOf(':') + 1));
+  /** "Decrypt `secretAccessKey`, Encrypt `sesSmtpPasswords`" / "Decrypt both" → the purposes per operation. */
+  const purposesIn = (cell: string, operation: 'Encrypt' | 'Decrypt') => {
+    const all = ['secretAccessKey', 'sesSmtpPasswords'];
+    return cell
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.startsWith(operation))
+      .flatMap((part) => (part.endsWith('both') ? all : [...part.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string)));
+  };
+
+  test.each(tableRows)('%s: the row lists exactly what the role grants', (name, access) => {
+    // Prepare
+    const row = section.split('\n').find((line) => line.startsWith(`| ${name} |`));
+    if (!row) throw new Error(`the Permissions table has no row for ${name}`);
+    const [iamCell, secretsCell, lockCell, sealCell] = row.split(' | ').slice(1).map((c) => c.replace(/\|\s*$/, '').trim());
+
+    // Assess
+    expect(actionsIn(iamCell ?? '').sort()).toEqual(withoutService(access.iam).sort());
+    expect(actionsIn(secretsCell ?? '').sort()).toEqual(withoutService(access.secretsManager).sort());
+    expect(actionsIn(lockCell ?? '').sort()).toEqual(withoutService(access.lock).sort());
+    expect(purposesIn(sealCell ?? '', 'Encrypt').sort()).toEqual([...access.seal].sort());
+    expect(purposesIn(sealCell ?? '', 'Decrypt').sort()).toEqual([...access.open].sort());
+  });
+});
