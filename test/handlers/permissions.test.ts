@@ -99,13 +99,16 @@ it('every Lambda calls exactly the AWS actions its README row lists', async () =
   aws = new FakeAws();
   const generated = await generateKey({ userIDs: [{ name: 'Ops' }], format: 'armored' });
   const pgpKey = Buffer.from((await readKey({ armoredKey: generated.publicKey })).write()).toString('base64');
-  for (const name of ['smtp', 'pgp', 'rb', 'sm', 'empty', 'ur']) aws.addUser(name, { path: '/service/' });
+  for (const name of ['smtp', 'pgp', 'rb', 'sm', 'empty', 'ur', 'two']) aws.addUser(name, { path: '/service/' });
   const smtpOld = aws.addKey('smtp', { lastUsedDate: new Date(Date.now() - 86_400_000) });
   aws.addKey('smtp', { status: 'Inactive' });
   aws.addKey('pgp');
   aws.addKey('rb');
   aws.addKey('sm');
   aws.addKey('sm', { status: 'Inactive' });
+  // Two Active keys and nothing names the current one: Plan takes the lock, fails, releases it.
+  aws.addKey('two');
+  aws.addKey('two');
   aws.addSecret('smtp-secret', JSON.stringify({ userName: 'smtp' }));
   aws.addSecret('rb-secret', JSON.stringify({ userName: 'rb' }));
   aws.addSecret('sm-secret', JSON.stringify({ userName: 'sm' }));
@@ -144,6 +147,7 @@ it('every Lambda calls exactly the AWS actions its README row lists', async () =
     rotationId: 'exec-ur',
   });
   await run('purge-stale-key.ts', purgeStaleKey, { plan: urPlan });
+  await attempt(run('plan.ts', plan, { input: { userName: 'two', delivery: { type: 'pgp', pgpKey } }, rotationId: 'exec-two' }));
   // A PGP rotation.
   const pgp = await stateMachineRotation('pgp', 'exec-pgp', { delivery: { type: 'pgp', pgpKey } });
   const pgpDelivery = await run<DeliveryResult>('encrypt-for-pgp.ts', encryptForPgp, pgp);
