@@ -51,8 +51,9 @@ export function handlerEntry(file: string): string {
  *   tree-shaken copy loads faster (docs/readme/construct.md "Performance") and the deployed code
  *   runs exactly the SDK version the tests ran (the runtime's copy changes without notice).
  * - ES module builds first (`mainFields: module, main`), so esbuild can tree-shake the SDK.
- * - `keepNames`: the error class names are the Step Functions error types that Retry and Catch
- *   match; minified class names would silently break every retry and catch.
+ * - `keepNames`: class and function names stay readable in stack traces. The Step Functions
+ *   error types that Retry and Catch match do not depend on it: each error class states its
+ *   name as a literal (lambdas/core/errors.ts).
  * - Aliases: openpgp is marked free of side effects (so only EncryptForPgp's bundle keeps it),
  *   the SDK's credential chain is reduced to the environment variables Lambda provides.
  * - `import.meta.url` defined for CommonJS output (openpgp calls createRequire with it at load).
