@@ -36,6 +36,7 @@ import {
   STATE_MACHINE_LAMBDAS,
   handlerEntry,
   lambdaBundling,
+  lambdaId,
   type StateMachineLambdaName,
 } from './bundling';
 import { ROTATION_ACCESS, SEAL_CONTEXT_KEYS, STATE_MACHINE_ACCESS, type LambdaAccess, type SealPurpose } from './permissions';
@@ -96,10 +97,6 @@ export function executionInput(user: ResolvedUser): ScheduledExecutionInput {
     oldKey: { ...user.oldKey },
     dryRun: false,
   };
-}
-
-function pascal(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 export class AccessKeyRotation extends Construct {
@@ -167,7 +164,7 @@ export class AccessKeyRotation extends Construct {
         timeout = Duration.seconds(60);
         memorySize = 512;
       }
-      const fn = this.createFunction(pascal(name), file, extra, timeout, memorySize);
+      const fn = this.createFunction(lambdaId(name), file, extra, timeout, memorySize);
       this.grantAccess(fn, STATE_MACHINE_ACCESS[name], { secrets });
       functions[name] = fn;
     }

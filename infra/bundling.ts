@@ -33,6 +33,11 @@ export const STATE_MACHINE_LAMBDAS = {
 
 export type StateMachineLambdaName = keyof typeof STATE_MACHINE_LAMBDAS;
 
+/** A Lambda's PascalCase name: its construct id (before `Function`) and its name in the docs. */
+export function lambdaId(name: StateMachineLambdaName): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 /** The Secrets Manager rotation Lambda's handler file. */
 export const ROTATION_LAMBDA_FILE = 'secrets-manager-rotation';
 

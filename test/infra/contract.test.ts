@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { PROJECT_ROOT, ROTATION_LAMBDA_FILE, STATE_MACHINE_LAMBDAS } from '../../infra/bundling';
+import { lambdaId, PROJECT_ROOT, ROTATION_LAMBDA_FILE, STATE_MACHINE_LAMBDAS, type StateMachineLambdaName } from '../../infra/bundling';
 import { ROTATION_ACCESS, STATE_MACHINE_ACCESS, type LambdaAccess } from '../../infra/permissions';
 import { buildStack } from './helpers';
 
@@ -71,9 +71,10 @@ test('each function gets the environment variables docs/readme/lambdas.md lists'
 describe('the Permissions table of docs/readme/construct.md', () => {
   const constructDoc = readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', 'construct.md'), 'utf8');
   const section = constructDoc.slice(constructDoc.indexOf('### Permissions'));
-  const label = (name: string) => (name === 'rollBack' ? 'RollBack / ReleaseLock' : name.charAt(0).toUpperCase() + name.slice(1));
+  // RollBack's function also runs the ReleaseLock state; its row says so.
+  const label = (name: StateMachineLambdaName) => (name === 'rollBack' ? 'RollBack / ReleaseLock' : lambdaId(name));
   const tableRows: [string, LambdaAccess][] = [
-    ...Object.keys(STATE_MACHINE_LAMBDAS).map((name) => [label(name), STATE_MACHINE_ACCESS[name as keyof typeof STATE_MACHINE_LAMBDAS]] as [string, LambdaAccess]),
+    ...(Object.keys(STATE_MACHINE_LAMBDAS) as StateMachineLambdaName[]).map((name) => [label(name), STATE_MACHINE_ACCESS[name]] as [string, LambdaAccess]),
     ['Secrets Manager rotation', ROTATION_ACCESS],
   ];
   /** "GetUser, ListAccessKeys (its user only)" → ['GetUser', 'ListAccessKeys']; "—" → []. */
