@@ -10,10 +10,6 @@
 export abstract class KeyRotateError extends Error {
   /** Transient errors are retried with backoff by the state machine; terminal ones are not. */
   abstract readonly transient: boolean;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** A terminal error: retrying cannot help. Before delivery it leads to RollBack. */
