@@ -153,7 +153,7 @@ class LambdaContainer {
   }
 
   get idle(): boolean {
-    return this.alive && this.pending === null;
+    return this.alive && this.child.connected && this.pending === null;
   }
 
   get isAlive(): boolean {
@@ -185,12 +185,19 @@ class LambdaContainer {
         this.timedOut = true;
         this.child.kill('SIGKILL');
       }, timeoutMs);
-      this.child.send({
-        type: 'invoke',
-        requestId,
-        event,
-        context: { deadlineMs: startedAt.getTime() + timeoutMs, invokedFunctionArn: this.config.arn },
-      });
+      this.child.send(
+        {
+          type: 'invoke',
+          requestId,
+          event,
+          context: { deadlineMs: startedAt.getTime() + timeoutMs, invokedFunctionArn: this.config.arn },
+        },
+        (error) => {
+          // The process died before it got the event (killed while idle, before Node.js saw its
+          // exit). Make sure it is gone: its exit settles this invocation as Runtime.ExitError.
+          if (error) this.child.kill('SIGKILL');
+        },
+      );
     });
   }
 

@@ -171,6 +171,25 @@ describe('LocalLambdaRuntime', () => {
     expect(result.error.errorMessage).toContain('exit status 3');
   });
 
+  it('survives a warm container killed between invocations (the fault matrix kills every process of a function)', async () => {
+    // Prepare: one warm container, then its process is killed; the next invoke starts in the
+    // same tick, before Node.js has seen the exit, so the dead container still looks idle.
+    const fn = runtime.register(config('killed', 'echo'));
+    const warm = (await fn.invokeOrThrow({})) as EchoResult;
+    process.kill(Number(warm.containerId), 'SIGKILL');
+
+    // Act
+    const afterKill = await fn.invoke({});
+    const next = await fn.invoke({});
+
+    // Assess: the event never reached a live runtime, reported as the crash it is; then a fresh one.
+    expect(afterKill.ok).toBe(false);
+    if (afterKill.ok) return;
+    expect(afterKill.error.errorType).toBe('Runtime.ExitError');
+    expect(next).toMatchObject({ ok: true });
+    expect(next.report.coldStart).toBe(true);
+  });
+
   it('reports a missing handler export as Runtime.HandlerNotFound', async () => {
     // Prepare
     const fn = runtime.register(config('missing', 'notAFunction'));
